@@ -1,0 +1,36 @@
+"""The web layer: the application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from app import config
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app from the environment, overridden by ``test_config``."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(config.from_environment())
+    if test_config:
+        app.config.update(test_config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from app import api, auth, cli, i18n, labels, ops, sockets, views  # noqa: F401 (sockets registers handlers)
+    from app.database import db
+    from app.extensions import csrf, socketio
+
+    db.init_app(app)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    labels.init_app(app)
+    auth.init_app(app)
+    api.init_app(app)
+    app.register_blueprint(ops.bp)
+    app.register_blueprint(views.bp)
+    cli.init_app(app)
+    # Same-origin only (the default): consoles are served by this app.
+    socketio.init_app(app, message_queue=app.config["REDIS_URL"])
+    return app

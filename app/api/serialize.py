@@ -1,0 +1,49 @@
+"""Domain objects → API response models."""
+
+from __future__ import annotations
+
+from tickets import lifecycle
+from tickets.models import Ticket, TicketEvent
+from tickets.permissions import Actor, can_read, may
+
+from app.api.schemas import EventOut, Named, TicketDetail, TicketOut
+from app.timefmt import local
+
+
+def allowed_for(ticket: Ticket, actor: Actor | None) -> list[str]:
+    """Lifecycle actions open now, narrowed to what ``actor`` may do (all, if no actor)."""
+    actions = lifecycle.allowed_actions(ticket.status)
+    if actor is None:
+        return actions
+    if not can_read(actor, ticket):
+        return []
+    return [a for a in actions if may(actor, a)]
+
+
+def ticket_out(ticket: Ticket, actor: Actor | None = None) -> TicketOut:
+    cp, h = ticket.contact_point, ticket.hospital
+    return TicketOut(
+        id=ticket.id, code=ticket.code, line=ticket.line, channel=ticket.channel,
+        status=ticket.status, priority=ticket.priority, category=ticket.category_code,
+        description=ticket.description, caller_phone=ticket.caller_phone,
+        caller_name=ticket.caller_name, address=ticket.address, ward_code=ticket.ward_code,
+        lat=ticket.lat, lon=ticket.lon,
+        contact_point=Named(code=cp.code, name=cp.name_vi) if cp else None,
+        hospital=Named(code=h.code, name=h.name) if h else None,
+        call=None, callback_needed=ticket.callback_needed, resolution=ticket.resolution,
+        created_at=local(ticket.created_at), updated_at=local(ticket.updated_at),
+        first_response_due=local(ticket.first_response_due),
+        resolution_due=local(ticket.resolution_due), sla_state=ticket.sla_state,
+        satisfaction=ticket.satisfaction, version=ticket.version,
+        allowed_actions=allowed_for(ticket, actor),
+    )
+
+
+def event_out(event: TicketEvent) -> EventOut:
+    return EventOut(id=event.id, action=event.action, actor=event.actor_label,
+                    at=local(event.at), data=event.data or {})
+
+
+def ticket_detail(ticket: Ticket, events: list[TicketEvent], actor: Actor) -> TicketDetail:
+    return TicketDetail(**ticket_out(ticket, actor).model_dump(),
+                        events=[event_out(e) for e in events])

@@ -1,0 +1,112 @@
+"""Ticket endpoints: parse, call the service, commit and publish, respond."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint
+from pydantic import BaseModel, RootModel
+
+from app.api.endpoint import endpoint
+from app.api.schemas import (
+    AssignBody,
+    CommentBody,
+    EventOut,
+    ReasonBody,
+    ResolveBody,
+    TicketCreate,
+    TicketDetail,
+    TicketOut,
+    TicketPage,
+    TicketQuery,
+    TransferBody,
+    Versioned,
+)
+from app.api.serialize import event_out, ticket_detail, ticket_out
+from app.database import db
+from app.publisher import commit_and_publish
+from tickets import services
+from tickets.db import utcnow
+from tickets.models import Ticket
+from tickets.phones import normalise_phone
+from tickets.queries import TicketFilter, list_tickets
+
+bp = Blueprint("api_tickets", __name__, url_prefix="/api/tickets")
+
+
+class EventList(RootModel[list[EventOut]]):
+    pass
+
+
+@endpoint(bp, "", "POST", summary="Open a ticket from any channel", tag="tickets",
+          body=TicketCreate, response=TicketOut, status=201)
+def create_ticket(actor, body: TicketCreate):
+    ticket, events = services.open_ticket(
+        db.session, actor, services.NewTicket(**body.model_dump()), utcnow())
+    commit_and_publish(db.session, events)
+    return ticket_out(ticket, actor)
+
+
+@endpoint(bp, "", "GET", summary="List and filter the tickets you may read", tag="tickets",
+          query=TicketQuery, response=TicketPage)
+def list_ticket_page(actor, query: TicketQuery):
+    filters = query.model_dump(exclude={"page", "per_page"})
+    if filters["phone"]:
+        filters["phone"] = normalise_phone(filters["phone"], field="phone")
+    items, total = list_tickets(db.session, actor, TicketFilter(**filters), utcnow(),
+                                page=query.page, per_page=query.per_page)
+    return TicketPage(items=[ticket_out(t, actor) for t in items], total=total,
+                      page=query.page, per_page=query.per_page)
+
+
+@endpoint(bp, "/<int:ticket_id>", "GET", summary="One ticket with its history", tag="tickets",
+          response=TicketDetail)
+def get_ticket(actor, ticket_id: int):
+    ticket = services.get_ticket(db.session, actor, ticket_id)
+    return ticket_detail(ticket, services.ticket_events(db.session, ticket), actor)
+
+
+@endpoint(bp, "/<int:ticket_id>/events", "GET", summary="The append-only history",
+          tag="tickets", response=EventList)
+def get_ticket_events(actor, ticket_id: int):
+    ticket = services.get_ticket(db.session, actor, ticket_id)
+    return EventList([event_out(e) for e in services.ticket_events(db.session, ticket)])
+
+
+# action -> (service, body schema, summary). Every action endpoint works the same way, so
+# they are declared as data: the body's fields become the service's keyword arguments.
+ACTIONS: dict[str, tuple[Callable, type[BaseModel], str]] = {
+    "assign": (services.assign_ticket, AssignBody,
+               "(Re)route by hand: a contact point (1022) or a hospital (115)"),
+    "accept": (services.accept_ticket, Versioned,
+               "The department takes it; for 115 the hospital acknowledges"),
+    "comment": (services.comment_ticket, CommentBody,
+                "A note; internal=false is meant for the caller"),
+    "transfer": (services.transfer_ticket, TransferBody,
+                 "Hand a ticket that is not yours to another contact point"),
+    "resolve": (services.resolve_ticket, ResolveBody, "Answer the ticket"),
+    "reopen": (services.reopen_ticket, ReasonBody, "Reopen a resolved or closed ticket"),
+    "close": (services.close_ticket, Versioned, "Close a resolved ticket"),
+    "cancel": (services.cancel_ticket, ReasonBody, "Cancel a new or assigned ticket"),
+}
+
+
+def _action_view(name: str, service: Callable) -> Callable:
+    def view(actor, ticket_id: int, body: BaseModel) -> TicketOut:
+        kwargs = body.model_dump()
+        if "version" in kwargs:
+            kwargs["expected_version"] = kwargs.pop("version")
+        events = service(db.session, actor, ticket_id, utcnow(), **kwargs)
+        commit_and_publish(db.session, events)
+        # After a transfer the actor may no longer read the ticket; the answer then
+        # shows the new state with no actions left for them.
+        return ticket_out(db.session.get(Ticket, ticket_id), actor)
+
+    view.__name__ = f"{name}_ticket"
+    return view
+
+
+for _name, (_service, _schema, _summary) in ACTIONS.items():
+    endpoint(bp, f"/<int:ticket_id>/{_name}", "POST", summary=_summary, tag="tickets",
+             body=_schema, response=TicketOut,
+             body_optional=_schema is Versioned)(_action_view(_name, _service))

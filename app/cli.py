@@ -1,0 +1,74 @@
+"""Operator commands (CONTRACT.md): init, seed-demo, users create."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from app.database import db
+from tickets.errors import ValidationFailed
+
+DIRECTORY = Path(__file__).resolve().parent.parent / "data" / "directory"
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(init_command)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(users)
+
+
+@click.command("init")
+@click.option("--directory", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=DIRECTORY, show_default=True, help="Folder with the directory CSV files.")
+def init_command(directory: Path) -> None:
+    """Create or migrate the schema and load or update the directory."""
+    from tickets.directory_import import load_directory
+    from tickets.schema import migrate
+
+    migrate(current_app.config["DATABASE_URL"])
+    counts = load_directory(db.session, directory)
+    db.session.commit()
+    click.echo("Schema up to date. Directory: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Demo accounts and a few sample tickets (idempotent)."""
+    from app.demo import DEMO_PASSWORD, seed_demo
+
+    accounts = seed_demo(db.session)
+    db.session.commit()
+    click.echo(f"Demo accounts (password: {DEMO_PASSWORD}):")
+    for username, role, where in accounts:
+        click.echo(f"  {username:<12} {role:<11} {where or ''}")
+
+
+@click.group("users")
+def users() -> None:
+    """Manage accounts."""
+
+
+@users.command("create")
+@click.argument("name")
+@click.option("--role", required=True,
+              type=click.Choice(["operator", "dispatcher", "staff", "hospital", "supervisor", "admin"]))
+@click.option("--contact-point", "contact_point", help="Contact point code (staff).")
+@click.option("--hospital", help="Hospital code (hospital users).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--display-name", "display_name", help="Name shown in history.")
+def create_user(name: str, role: str, contact_point: str | None, hospital: str | None,
+                password: str, display_name: str | None) -> None:
+    """Create or update the account NAME."""
+    from tickets.accounts import save_user
+
+    try:
+        user = save_user(db.session, name, role=role, password=password,
+                         contact_point=contact_point, hospital=hospital,
+                         display_name=display_name)
+    except ValidationFailed as exc:
+        details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+        raise click.UsageError(f"{exc.message} ({details})") from exc
+    db.session.commit()
+    click.echo(f"Saved {user.username} ({user.role}).")

@@ -1,0 +1,60 @@
+"""Settings from environment variables (CONTRACT.md); each key equals its variable's name."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def from_environment(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The app's configuration as read from ``env`` (default: the process environment)."""
+    env = os.environ if env is None else env
+    host = env.get("HOST", "127.0.0.1")
+    port = _int(env, "PORT", 5000)
+    demo = _bool(env, "HOTLINE_DEMO", False)
+    secret = env.get("SECRET_KEY")
+    return {
+        "DATABASE_URL": env.get("DATABASE_URL", "sqlite:///instance/hotline.db"),
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        # Without SECRET_KEY a fresh key per start keeps secrets out of the repo; fine in
+        # demo mode, but it logs everyone out on restart, so `python wsgi.py` warns.
+        "SECRET_KEY": secret or secrets.token_hex(32),
+        "SECRET_KEY_IS_EPHEMERAL": not secret,
+        "HOTLINE_DEMO": demo,
+        "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID") or None,
+        "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or None,
+        "HOTLINE_NUMBER_1022": env.get("HOTLINE_NUMBER_1022", "+842741022"),
+        "HOTLINE_NUMBER_115": env.get("HOTLINE_NUMBER_115", "+84274115"),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", f"http://{host}:{port}"),
+        "HOTLINE_TIMEZONE": env.get("HOTLINE_TIMEZONE", "Asia/Ho_Chi_Minh"),
+        "DISPATCH_ACK_SECONDS": _int(env, "DISPATCH_ACK_SECONDS", 60),
+        "HOST": host,
+        "PORT": port,
+        # Bodies over 1 MB are refused with 413 before any parsing.
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", False),
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": env.get("HOTLINE_TIMEZONE", "Asia/Ho_Chi_Minh"),
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

@@ -1,0 +1,30 @@
+"""Pages: the landing page after sign-in and the language switch."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+
+from app.api.serialize import ticket_out
+from app.database import db
+from app.i18n import LANGUAGES
+from tickets.db import utcnow
+from tickets.queries import TicketFilter, list_tickets
+
+bp = Blueprint("views", __name__)
+
+
+@bp.get("/")
+@login_required
+def home():
+    tickets, total = list_tickets(db.session, current_user, TicketFilter(), utcnow(), per_page=20)
+    return render_template("home.html", tickets=[ticket_out(t, current_user) for t in tickets],
+                           total=total)
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    if code in LANGUAGES:
+        session["lang"] = code
+    target = request.referrer or url_for("views.home")
+    return redirect(target if target.startswith(request.host_url) else url_for("views.home"))

@@ -1,0 +1,102 @@
+"""Shared fixtures: a real database per test worker (PostgreSQL by default, SQLite when
+TEST_DATABASE_URL says so), migrated with Alembic and loaded with the real directory once;
+each test then starts from empty ticket and account tables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+from tickets.db import Base, make_engine, make_session_factory
+from tickets.directory_import import load_directory
+from tickets.schema import migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+DIRECTORY = ROOT / "data" / "directory"
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# Tables every test may fill; the directory tables are loaded once and left alone.
+TRANSACTIONAL_TABLES = ("ticket_events", "tickets", "api_tokens", "users")
+
+
+def _worker_database_url(tmp_root: Path, worker: str) -> str:
+    url = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_URL))
+    if url.get_backend_name() == "sqlite":
+        return f"sqlite:///{tmp_root / f'hotline-{worker}.db'}"
+    # One database per xdist worker, created from the configured one's server.
+    name = f"{url.database}_{worker}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    """A migrated database holding the real directory, private to this test worker."""
+    url = _worker_database_url(tmp_path_factory.getbasetemp(), worker_id)
+    migrate(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        load_directory(session, DIRECTORY)
+        session.commit()
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def _empty_transactional_tables(engine: Engine) -> None:
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(TRANSACTIONAL_TABLES)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in TRANSACTIONAL_TABLES:
+                conn.execute(Base.metadata.tables[table].delete())
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session on the worker's database; ticket and account tables are emptied after."""
+    factory = make_session_factory(engine)
+    with factory() as s:
+        yield s
+    _empty_transactional_tables(engine)
+
+
+@pytest.fixture
+def app(database_url: str, engine: Engine):
+    from app import create_app
+
+    application = create_app({
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+    })
+    yield application
+    application.extensions["database"].engine.dispose()
+    _empty_transactional_tables(engine)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

@@ -1,0 +1,18 @@
+"""Domain events: what services report happened, for the app to publish after commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TicketChanged:
+    """A ticket changed; ``action`` is the history action that recorded it."""
+
+    ticket_id: int
+    action: str
+
+
+@dataclass(frozen=True)
+class TicketOpened(TicketChanged):
+    """A new ticket exists."""

@@ -1,0 +1,241 @@
+"""Use cases on tickets. Each verb takes a session, the actor and the time, changes state,
+appends exactly one history event, and returns the domain events for the app to publish.
+
+Services flush but never commit: the caller owns the transaction, so a refused action
+(an exception) leaves nothing behind once the caller rolls back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tickets import lifecycle
+from tickets.codes import new_code
+from tickets.directory import Category, ContactPoint, Hospital, Ward
+from tickets.errors import NotFound, StaleVersion, ValidationFailed
+from tickets.events import TicketChanged, TicketOpened
+from tickets.models import Ticket, TicketEvent
+from tickets.permissions import Actor, authorize, authorize_create
+from tickets.phones import normalise_phone
+
+
+@dataclass
+class NewTicket:
+    """What a channel knows when it opens a ticket (types already checked by the caller)."""
+
+    line: str
+    channel: str
+    description: str = ""
+    caller_phone: str | None = None
+    caller_name: str | None = None
+    category: str | None = None
+    address: str | None = None
+    ward_code: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    priority: str | None = None
+
+
+def record_event(session: Session, ticket: Ticket, actor: Actor, action: str, now: datetime,
+                 **data: Any) -> TicketEvent:
+    """Append one history event to ``ticket``."""
+    event = TicketEvent(ticket_id=ticket.id, action=action, actor_id=actor.id,
+                        actor_label=actor.label, at=now, data=data)
+    session.add(event)
+    return event
+
+
+def get_ticket(session: Session, actor: Actor, ticket_id: int, action: str = "read") -> Ticket:
+    """The ticket, if ``actor`` may read it (and do ``action`` to it); NotFound otherwise."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound("Ticket not found")
+    authorize(actor, ticket, action)
+    return ticket
+
+
+def ticket_events(session: Session, ticket: Ticket) -> list[TicketEvent]:
+    """The ticket's history, oldest first."""
+    return list(session.scalars(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+    ))
+
+
+def _lookup(session: Session, model, column, value: str, field: str):
+    row = session.scalar(select(model).where(column == value))
+    if row is None:
+        raise ValidationFailed(f"Unknown {field.replace('_', ' ')}", {field: f"unknown code {value!r}"})
+    return row
+
+
+def open_ticket(session: Session, actor: Actor, data: NewTicket, now: datetime) -> tuple[Ticket, list[TicketChanged]]:
+    """Open a ticket from any channel and record who opened it."""
+    authorize_create(actor, data.line)
+    if data.category is not None:
+        _lookup(session, Category, Category.code, data.category, "category")
+    if data.ward_code is not None:
+        _lookup(session, Ward, Ward.code, data.ward_code, "ward_code")
+    phone = normalise_phone(data.caller_phone) if data.caller_phone else None
+    priority = data.priority or ("emergency" if data.line == "115" else "normal")
+    ticket = Ticket(
+        code=_unused_code(session), line=data.line, channel=data.channel, status=lifecycle.Status.NEW,
+        priority=priority, category_code=data.category, description=data.description,
+        caller_phone=phone, caller_name=data.caller_name, address=data.address,
+        ward_code=data.ward_code, lat=data.lat, lon=data.lon, created_by_id=actor.id,
+        created_at=now, updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    record_event(session, ticket, actor, "created", now, line=data.line, channel=data.channel,
+                 category=data.category, priority=priority)
+    session.flush()
+    return ticket, [TicketOpened(ticket.id, "created")]
+
+
+def _unused_code(session: Session) -> str:
+    # 31**8 codes make a collision vanishingly rare; checking first keeps the insert clean
+    # and the unique constraint still guards against a concurrent twin.
+    while True:
+        code = new_code()
+        if session.scalar(select(Ticket.id).where(Ticket.code == code)) is None:
+            return code
+
+
+def _begin(session: Session, actor: Actor, ticket_id: int, action: str,
+           expected_version: int | None) -> Ticket:
+    """Load, authorise and check the version and the transition before any change."""
+    ticket = get_ticket(session, actor, ticket_id, action)
+    if expected_version is not None and expected_version != ticket.version:
+        raise StaleVersion(
+            f"The ticket changed meanwhile (you had version {expected_version}, it is now "
+            f"{ticket.version}); reload it and try again",
+            {"version": str(ticket.version)},
+        )
+    lifecycle.next_status(ticket.status, action)
+    return ticket
+
+
+def _finish(session: Session, ticket: Ticket, actor: Actor, action: str, now: datetime,
+            **data: Any) -> list[TicketChanged]:
+    old = ticket.status
+    ticket.status = lifecycle.next_status(old, action)
+    ticket.updated_at = now
+    if ticket.status != old:
+        data = {"from": old, "to": ticket.status, **data}
+    record_event(session, ticket, actor, action, now, **data)
+    session.flush()
+    return [TicketChanged(ticket.id, action)]
+
+
+def _destination_payload(cp: ContactPoint | None = None, h: Hospital | None = None) -> dict:
+    if cp is not None:
+        return {"contact_point": cp.code}
+    return {"hospital": h.code if h else None}
+
+
+def assign_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime, *,
+                  contact_point: str | None = None, hospital: str | None = None,
+                  reason: str | None = None, expected_version: int | None = None) -> list[TicketChanged]:
+    """Route a ticket by hand: a 1022 ticket to a contact point, a 115 ticket to a hospital."""
+    ticket = _begin(session, actor, ticket_id, "assign", expected_version)
+    previous: dict[str, Any]
+    if ticket.line == "1022":
+        if contact_point is None:
+            raise ValidationFailed("A 1022 ticket is assigned to a contact point",
+                                   {"contact_point": "required for line 1022"})
+        cp = _lookup(session, ContactPoint, ContactPoint.code, contact_point, "contact_point")
+        previous = _destination_payload(ticket.contact_point) if ticket.contact_point else {}
+        ticket.contact_point = cp
+        target = _destination_payload(cp)
+    else:
+        if hospital is None:
+            raise ValidationFailed("A 115 ticket is dispatched to a hospital",
+                                   {"hospital": "required for line 115"})
+        h = _lookup(session, Hospital, Hospital.code, hospital, "hospital")
+        previous = _destination_payload(h=ticket.hospital) if ticket.hospital else {}
+        ticket.hospital = h
+        target = _destination_payload(h=h)
+    ticket.assigned_at = now
+    ticket.accepted_at = None
+    return _finish(session, ticket, actor, "assign", now, **target, reason=reason,
+                   previous=previous or None)
+
+
+def accept_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime, *,
+                  expected_version: int | None = None) -> list[TicketChanged]:
+    """The department takes the ticket, or the hospital acknowledges the dispatch."""
+    ticket = _begin(session, actor, ticket_id, "accept", expected_version)
+    ticket.accepted_at = now
+    return _finish(session, ticket, actor, "accept", now)
+
+
+def comment_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime, *,
+                   body: str, internal: bool = True) -> list[TicketChanged]:
+    """Add a note; an external one (``internal=False``) is meant for the caller.
+
+    A comment only appends history and leaves the ticket row untouched, so two people
+    commenting at once never conflict.
+    """
+    ticket = _begin(session, actor, ticket_id, "comment", None)
+    record_event(session, ticket, actor, "comment", now, body=body, internal=internal)
+    session.flush()
+    return [TicketChanged(ticket.id, "comment")]
+
+
+def transfer_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime, *,
+                    contact_point: str, reason: str,
+                    expected_version: int | None = None) -> list[TicketChanged]:
+    """A department hands a ticket that is not theirs to another contact point."""
+    ticket = _begin(session, actor, ticket_id, "transfer", expected_version)
+    if ticket.line != "1022":
+        raise ValidationFailed("Only 1022 tickets are transferred between contact points",
+                               {"contact_point": "115 tickets are re-dispatched, not transferred"})
+    cp = _lookup(session, ContactPoint, ContactPoint.code, contact_point, "contact_point")
+    if ticket.contact_point_id == cp.id:
+        raise ValidationFailed("The ticket is already there", {"contact_point": "same as current"})
+    previous = ticket.contact_point.code if ticket.contact_point else None
+    ticket.contact_point = cp
+    ticket.assigned_at = now
+    ticket.accepted_at = None
+    return _finish(session, ticket, actor, "transfer", now, contact_point=cp.code,
+                   previous=previous, reason=reason)
+
+
+def resolve_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime, *,
+                   resolution: str, expected_version: int | None = None) -> list[TicketChanged]:
+    """Answer the ticket."""
+    ticket = _begin(session, actor, ticket_id, "resolve", expected_version)
+    ticket.resolution = resolution
+    ticket.resolved_at = now
+    return _finish(session, ticket, actor, "resolve", now, resolution=resolution)
+
+
+def reopen_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime, *,
+                  reason: str, expected_version: int | None = None) -> list[TicketChanged]:
+    """Send a resolved or closed ticket back to its destination."""
+    ticket = _begin(session, actor, ticket_id, "reopen", expected_version)
+    ticket.resolved_at = None
+    ticket.closed_at = None
+    ticket.accepted_at = None
+    ticket.assigned_at = now
+    return _finish(session, ticket, actor, "reopen", now, reason=reason)
+
+
+def close_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime, *,
+                 expected_version: int | None = None) -> list[TicketChanged]:
+    """Close a resolved ticket for good (it can still be reopened)."""
+    ticket = _begin(session, actor, ticket_id, "close", expected_version)
+    ticket.closed_at = now
+    return _finish(session, ticket, actor, "close", now)
+
+
+def cancel_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime, *,
+                  reason: str, expected_version: int | None = None) -> list[TicketChanged]:
+    """Cancel a ticket that should not exist (a prank, a duplicate, a wrong number)."""
+    ticket = _begin(session, actor, ticket_id, "cancel", expected_version)
+    return _finish(session, ticket, actor, "cancel", now, reason=reason)
