@@ -36,8 +36,10 @@ lint: $(VENV)/.dev
 ## Everything: lint, the suite on PostgreSQL + Redis, then the suite on SQLite.
 test: $(VENV)/.dev translations lint
 	scripts/ensure-services.sh
+	scripts/ensure-chromium.sh
 	$(BIN)/pytest -n auto -p no:cacheprovider
-	TEST_DATABASE_URL=sqlite:///ignored.db $(BIN)/pytest -n auto -p no:cacheprovider -m "not postgresql_only"
+	TEST_DATABASE_URL=sqlite:///ignored.db $(BIN)/pytest -n auto -p no:cacheprovider \
+		-m "not postgresql_only and not browser"
 
 ## After adding _("…") strings: refresh the catalogue, translate, commit the .po.
 extract-messages: $(VENV)/.dev

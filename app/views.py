@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
+from app.api.public import public_ticket
 from app.api.serialize import ticket_out
 from app.database import db
 from app.i18n import LANGUAGES
 from tickets.db import utcnow
+from tickets.errors import NotFound
 from tickets.queries import TicketFilter, list_tickets
 
 bp = Blueprint("views", __name__)
@@ -28,3 +30,17 @@ def set_language(code: str):
         session["lang"] = code
     target = request.referrer or url_for("views.home")
     return redirect(target if target.startswith(request.host_url) else url_for("views.home"))
+
+
+@bp.get("/track")
+@bp.get("/track/<code>")
+def track(code: str | None = None):
+    """The public status page: a form, and the ticket's progress when a code is given."""
+    code = code or request.args.get("code", "").strip() or None
+    ticket, status = None, 200
+    if code:
+        try:
+            ticket = public_ticket(code)
+        except NotFound:
+            status = 404
+    return render_template("track.html", code=code, ticket=ticket), status

@@ -25,31 +25,38 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TRANSACTIONAL_TABLES = ("ticket_events", "tickets", "api_tokens", "users")
 
 
-def _worker_database_url(tmp_root: Path, worker: str) -> str:
-    url = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_URL))
-    if url.get_backend_name() == "sqlite":
-        return f"sqlite:///{tmp_root / f'hotline-{worker}.db'}"
-    # One database per xdist worker, created from the configured one's server.
-    name = f"{url.database}_{worker}"
+def _admin_execute(url, *statements: str) -> None:
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        for statement in statements:
+            conn.execute(text(statement))
     admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
-    """A migrated database holding the real directory, private to this test worker."""
-    url = _worker_database_url(tmp_path_factory.getbasetemp(), worker_id)
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+    """A migrated database holding the real directory, private to this test process.
+
+    PostgreSQL gets a database per process (xdist worker or lone run), named with the pid
+    so that two runs side by side never drop each other's data.
+    """
+    configured = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_URL))
+    if configured.get_backend_name() == "sqlite":
+        url, drop = f"sqlite:///{tmp_path_factory.getbasetemp() / f'hotline-{worker_id}.db'}", None
+    else:
+        name = f"{configured.database}_{worker_id}_{os.getpid()}"
+        _admin_execute(configured, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
+        url = configured.set(database=name).render_as_string(hide_password=False)
+        drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
     migrate(url)
     engine = make_engine(url)
     with Session(engine) as session:
         load_directory(session, DIRECTORY)
         session.commit()
     engine.dispose()
-    return url
+    yield url
+    if drop:
+        _admin_execute(configured, drop)
 
 
 @pytest.fixture(scope="session")

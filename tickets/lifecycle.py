@@ -52,4 +52,4 @@ def next_status(status: str, action: str) -> str:
             f"{', '.join(allowed) if allowed else 'nothing (final status)'}",
             {"status": status},
         )
-    return target or status
+    return str(target or status)

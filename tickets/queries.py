@@ -68,3 +68,8 @@ def list_tickets(session: Session, actor: Actor, f: TicketFilter, now: datetime,
         .limit(per_page).offset((page - 1) * per_page)
     ).unique()
     return list(rows), total or 0
+
+
+def find_by_code(session: Session, code: str) -> Ticket | None:
+    """The ticket with this public tracking code (already normalised), or None."""
+    return session.scalar(select(Ticket).where(Ticket.code == code))

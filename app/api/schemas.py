@@ -226,3 +226,21 @@ class ErrorDetail(BaseModel):
 
 class ErrorOut(BaseModel):
     error: ErrorDetail
+
+
+class PublicStep(BaseModel):
+    status: StatusName
+    at: datetime
+
+
+class PublicTicketOut(BaseModel):
+    """What anyone holding the tracking code may see: no names, phones or free text."""
+
+    code: str
+    line: Line
+    status: StatusName
+    category: Named | None
+    handled_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    steps: list[PublicStep]

@@ -117,7 +117,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["contact_point_id"], ["contact_points.id"], name=op.f("fk_users_contact_point_id_contact_points")
         ),
-        sa.ForeignKeyConstraint(["hospital_id"], ["hospitals.id"], name=op.f("fk_users_hospital_id_hospitals")),
+        sa.ForeignKeyConstraint(
+            ["hospital_id"], ["hospitals.id"], name=op.f("fk_users_hospital_id_hospitals")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
@@ -187,14 +189,14 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["ward_code"], ["wards.code"], name=op.f("fk_tickets_ward_code_wards")),
         sa.ForeignKeyConstraint(
-            ["contact_point_id"], ["contact_points.id"], name=op.f("fk_tickets_contact_point_id_contact_points")
+            ["contact_point_id"],
+            ["contact_points.id"],
+            name=op.f("fk_tickets_contact_point_id_contact_points"),
         ),
         sa.ForeignKeyConstraint(
             ["hospital_id"], ["hospitals.id"], name=op.f("fk_tickets_hospital_id_hospitals")
         ),
-        sa.ForeignKeyConstraint(
-            ["created_by_id"], ["users.id"], name=op.f("fk_tickets_created_by_id_users")
-        ),
+        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_tickets_created_by_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tickets")),
         sa.UniqueConstraint("code", name=op.f("uq_tickets_code")),
     )

@@ -95,6 +95,7 @@ def test_a_cancel_racing_a_reassignment_is_refused_and_the_reassignment_stands(s
         assert new_events[0].data["previous"] == {"contact_point": "SO_TNMT"}
 
 
+@pytest.mark.postgresql_only
 def test_of_ten_simultaneous_accepts_exactly_one_succeeds(session, engine):
     if engine.dialect.name == "sqlite":
         pytest.skip("SQLite serialises writers on a file lock; the race is a PostgreSQL one")

@@ -52,9 +52,9 @@ def test_the_statuses_are_exactly_those_of_the_contract():
 
 
 def test_open_and_done_statuses_partition_all_statuses():
-    assert OPEN_STATUSES == {Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS}
-    assert DONE_STATUSES == {Status.RESOLVED, Status.CLOSED, Status.CANCELLED}
-    assert OPEN_STATUSES | DONE_STATUSES == set(Status)
+    assert {Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS} == OPEN_STATUSES
+    assert {Status.RESOLVED, Status.CLOSED, Status.CANCELLED} == DONE_STATUSES
+    assert set(Status) == OPEN_STATUSES | DONE_STATUSES
 
 
 def test_the_main_road_goes_new_assigned_in_progress_resolved_closed():

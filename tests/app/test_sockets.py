@@ -1,0 +1,74 @@
+"""Socket.IO: only authenticated consoles connect, and each hears only what it may read."""
+
+from __future__ import annotations
+
+from app.extensions import socketio
+from tests.factories import PASSWORD, make_user
+
+
+def token_for(client, username: str) -> str:
+    return client.post("/api/auth/token", json={"username": username, "password": PASSWORD}).json["token"]
+
+
+def connect(app, client, username: str):
+    return socketio.test_client(app, auth={"token": token_for(client, username)})
+
+
+def names(sock) -> list[str]:
+    return [m["name"] for m in sock.get_received()]
+
+
+def test_a_connection_without_credentials_is_refused(app):
+    assert not socketio.test_client(app).is_connected()
+    assert not socketio.test_client(app, auth={"token": "forged"}).is_connected()
+
+
+def test_a_signed_in_browser_connects_with_its_session_cookie(app, client, session):
+    make_user(session, "operator", username="lan")
+    client.post("/login", data={"username": "lan", "password": PASSWORD})
+    assert socketio.test_client(app, flask_test_client=client).is_connected()
+
+
+def test_each_console_hears_only_about_tickets_it_may_read(app, client, session):
+    make_user(session, "operator", username="op")
+    make_user(session, "dispatcher", username="disp")
+    make_user(session, "staff", username="tnmt", contact_point="SO_TNMT")
+    make_user(session, "staff", username="xd", contact_point="SO_XAYDUNG")
+    make_user(session, "supervisor", username="sup")
+    socks = {u: connect(app, client, u) for u in ("op", "disp", "tnmt", "xd", "sup")}
+    op_headers = {"Authorization": f"Bearer {token_for(client, 'op')}"}
+
+    created = client.post("/api/tickets", headers=op_headers, json={
+        "line": "1022", "channel": "phone", "description": "Khói bụi từ nhà máy"}).json
+    client.post(f"/api/tickets/{created['id']}/assign", headers=op_headers,
+                json={"contact_point": "SO_TNMT"})
+
+    assert names(socks["op"]) == ["ticket.created", "ticket.updated"]
+    assert names(socks["sup"]) == ["ticket.created", "ticket.updated"]
+    assert names(socks["tnmt"]) == ["ticket.updated"]  # it became theirs on assignment
+    assert names(socks["disp"]) == []  # a 1022 ticket is not the dispatchers' business
+    assert names(socks["xd"]) == []  # nor another department's
+
+
+def test_the_payload_is_the_committed_ticket(app, client, session):
+    make_user(session, "dispatcher", username="disp")
+    sock = connect(app, client, "disp")
+    headers = {"Authorization": f"Bearer {token_for(client, 'disp')}"}
+    ticket = client.post("/api/tickets", headers=headers, json={
+        "line": "115", "channel": "phone", "description": "Ngất xỉu", "lat": 10.98, "lon": 106.65}).json
+    [message] = sock.get_received()
+    assert message["name"] == "ticket.created"
+    sent = message["args"][0]["ticket"]
+    assert (sent["id"], sent["code"], sent["version"]) == (ticket["id"], ticket["code"], ticket["version"])
+
+
+def test_a_refused_action_publishes_nothing(app, client, session):
+    make_user(session, "operator", username="op")
+    sock = connect(app, client, "op")
+    headers = {"Authorization": f"Bearer {token_for(client, 'op')}"}
+    created = client.post("/api/tickets", headers=headers, json={"line": "1022", "channel": "web"}).json
+    client.post(f"/api/tickets/{created['id']}/cancel", headers=headers, json={"reason": "gọi nhầm"})
+    sock.get_received()
+    refused = client.post(f"/api/tickets/{created['id']}/cancel", headers=headers, json={"reason": "lại"})
+    assert refused.status_code == 409
+    assert sock.get_received() == []
