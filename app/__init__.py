@@ -18,9 +18,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from app import api, auth, cli, i18n, labels, ops, sockets, views  # noqa: F401 (sockets registers handlers)
+    from app import api, auth, cli, i18n, labels, ops, sockets, telephony, views  # noqa: F401 (sockets registers handlers)
     from app.database import db
     from app.extensions import csrf, socketio
+    from app.jobs import Jobs
 
     db.init_app(app)
     csrf.init_app(app)
@@ -28,9 +29,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     labels.init_app(app)
     auth.init_app(app)
     api.init_app(app)
+    telephony.init_app(app)
     app.register_blueprint(ops.bp)
     app.register_blueprint(views.bp)
     cli.init_app(app)
+    Jobs(app)
     # Same-origin only (the default): consoles are served by this app.
     socketio.init_app(app, message_queue=app.config["REDIS_URL"])
     return app

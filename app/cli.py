@@ -17,6 +17,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(init_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(users)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(simulate_call_command)
 
 
 @click.command("init")
@@ -72,3 +74,35 @@ def create_user(name: str, role: str, contact_point: str | None, hospital: str |
         raise click.UsageError(f"{exc.message} ({details})") from exc
     db.session.commit()
     click.echo(f"Saved {user.username} ({user.role}).")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run what is queued, then exit.")
+def worker_command(burst: bool) -> None:
+    """An RQ worker with its scheduler and the periodic sweeps (needs REDIS_URL)."""
+    if not current_app.config["REDIS_URL"]:
+        raise click.UsageError("REDIS_URL is not set: without Redis, jobs run inside the web process")
+    current_app.extensions["jobs"].work(burst=burst)
+
+
+@click.command("simulate-call")
+@click.option("--line", type=click.Choice(["1022", "115"]), default="1022", show_default=True)
+@click.option("--from", "from_number", default="0912345678", show_default=True, help="Caller's number.")
+@click.option("--digits", help="Menu key the caller presses (1022).")
+@click.option("--hang-up/--stay", default=False, help="End the call afterwards (unanswered calls go "
+              "to the call-back list).")
+def simulate_call_command(line: str, from_number: str, digits: str | None, hang_up: bool) -> None:
+    """Ring the running server with signed Twilio webhooks (demo mode or your own token)."""
+    from app.telephony import auth_token
+    from integrations.simulator import SimulatedCall, http_post, run_call
+    from tickets.phones import normalise_phone
+
+    token = auth_token(current_app)
+    if token is None:
+        raise click.UsageError("Set TWILIO_AUTH_TOKEN, or HOTLINE_DEMO=1 as `make run` does")
+    config = current_app.config
+    sim = SimulatedCall(base_url=config["PUBLIC_BASE_URL"], auth_token=token,
+                        line_number=config[f"HOTLINE_NUMBER_{line}"], from_number=normalise_phone(from_number))
+    for path, status in run_call(sim, http_post(sim), digits=digits, hang_up=hang_up):
+        click.echo(f"{status} POST {path}")
+    click.echo(f"CallSid {sim.sid}")

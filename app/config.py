@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
+
+from tickets.calendar import DEFAULT_HOURS
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -23,6 +26,14 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in (None, ""):
         return default
     return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _dates(env: Mapping[str, str], name: str) -> frozenset[date]:
+    raw = env.get(name) or ""
+    try:
+        return frozenset(date.fromisoformat(d.strip()) for d in raw.split(",") if d.strip())
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be dates like 2027-02-15,2027-04-30: {exc}") from exc
 
 
 def from_environment(env: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -47,6 +58,19 @@ def from_environment(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", f"http://{host}:{port}"),
         "HOTLINE_TIMEZONE": env.get("HOTLINE_TIMEZONE", "Asia/Ho_Chi_Minh"),
         "DISPATCH_ACK_SECONDS": _int(env, "DISPATCH_ACK_SECONDS", 60),
+        # Twilio: softphone tokens (optional) and the voice that reads prompts.
+        "TWILIO_API_KEY": env.get("TWILIO_API_KEY") or None,
+        "TWILIO_API_SECRET": env.get("TWILIO_API_SECRET") or None,
+        "TWILIO_TWIML_APP_SID": env.get("TWILIO_TWIML_APP_SID") or None,
+        "TWILIO_VOICE": env.get("TWILIO_VOICE", "Google.vi-VN-Wavenet-A"),
+        # When the 1022 line is staffed ("always" for 24/7); outside it calls go to voicemail.
+        "HOTLINE_1022_HOURS": env.get("HOTLINE_1022_HOURS", "always" if demo else DEFAULT_HOURS),
+        # Days the province adds off or on, beyond Vietnam's public holidays: YYYY-MM-DD,…
+        "HOTLINE_DAYS_OFF": _dates(env, "HOTLINE_DAYS_OFF"),
+        "HOTLINE_WORKING_DAYS": _dates(env, "HOTLINE_WORKING_DAYS"),
+        # 115: if no dispatcher answers within this time, the call is put through to this number.
+        "DISPATCHER_ANSWER_SECONDS": _int(env, "DISPATCHER_ANSWER_SECONDS", 30),
+        "HOTLINE_115_FALLBACK_NUMBER": env.get("HOTLINE_115_FALLBACK_NUMBER") or None,
         "HOST": host,
         "PORT": port,
         # Bodies over 1 MB are refused with 413 before any parsing.

@@ -1,20 +1,28 @@
-"""The one road from domain events to the consoles.
+"""The one road from domain events to the outside world, after commit.
 
-Views and jobs commit, then hand the domain events here; this module alone knows which
-Socket.IO event, which rooms and which payload each one becomes. Publishing happens only
-after the commit, so no console ever sees a change that was rolled back.
+Views, webhooks and jobs all finish with ``commit_and_publish``: it lets the domain queue
+the SMS the events call for (inside the transaction), commits, and only then tells the
+consoles and enqueues the jobs. This module alone knows which Socket.IO event, which rooms
+and which payload each domain event becomes; no view emits by hand.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.api.serialize import ticket_out
 from app.extensions import socketio
+from app.jobs import jobs
+from tickets.calls import Call, CallEnded, CallIncoming, caller_history
+from tickets.db import utcnow
 from tickets.events import TicketChanged, TicketOpened
+from tickets.messages import MessageQueued
 from tickets.models import Ticket
+from tickets.notifications import NotifySettings, notify
 
 log = logging.getLogger(__name__)
 
@@ -29,21 +37,66 @@ def rooms_for(ticket: Ticket) -> list[str]:
     return rooms
 
 
-def publish(session: Session, events: list[TicketChanged]) -> None:
-    """Send each committed domain event to the consoles allowed to see it."""
-    for event in events:
-        ticket = session.get(Ticket, event.ticket_id)
-        if ticket is None:
-            continue
+def _emit(name: str, payload: dict, rooms: list[str]) -> None:
+    try:
+        socketio.emit(name, payload, to=rooms)
+    except Exception:  # a console update must never undo or fail a committed change
+        log.exception("publishing %s failed", name)
+
+
+def _ticket_changed(session: Session, event: TicketChanged) -> None:
+    ticket = session.get(Ticket, event.ticket_id)
+    if ticket is not None:
         name = "ticket.created" if isinstance(event, TicketOpened) else "ticket.updated"
-        payload = {"ticket": ticket_out(ticket).model_dump(mode="json"), "action": event.action}
-        try:
-            socketio.emit(name, payload, to=rooms_for(ticket))
-        except Exception:  # a console update must never undo or fail a committed change
-            log.exception("publishing %s for ticket %s failed", name, ticket.id)
+        _emit(name, {"ticket": ticket_out(ticket).model_dump(mode="json"), "action": event.action},
+              rooms_for(ticket))
 
 
-def commit_and_publish(session: Session, events: list[TicketChanged]) -> None:
-    """Commit the request's work, then publish what it did."""
+def _call_incoming(session: Session, event: CallIncoming) -> None:
+    call = session.get(Call, event.call_id)
+    ticket = call.ticket
+    history = caller_history(session, ticket.caller_phone, exclude_ticket_id=ticket.id)
+    _emit("call.incoming", {
+        "call_sid": call.sid, "line": call.line, "from": ticket.caller_phone or call.from_number,
+        "ticket": ticket_out(ticket).model_dump(mode="json"),
+        "history": [ticket_out(t).model_dump(mode="json") for t in history],
+    }, ["supervisors", "operators" if call.line == "1022" else "dispatch"])
+
+
+def _call_ended(session: Session, event: CallEnded) -> None:
+    call = session.get(Call, event.call_id)
+    _emit("call.ended", {"call_sid": call.sid, "status": call.status, "duration": call.duration,
+                         "ticket": ticket_out(call.ticket).model_dump(mode="json")},
+          ["supervisors", "operators" if call.line == "1022" else "dispatch"])
+
+
+def _message_queued(_session: Session, event: MessageQueued) -> None:
+    jobs().enqueue("app.tasks.messages.send_message", event.message_id, queue="sms",
+                   key=f"sms-{event.message_id}")
+
+
+# Domain event type -> what it becomes once committed.
+HANDLERS: dict[type, Callable[[Session, object], None]] = {
+    TicketOpened: _ticket_changed,
+    TicketChanged: _ticket_changed,
+    CallIncoming: _call_incoming,
+    CallEnded: _call_ended,
+    MessageQueued: _message_queued,
+}
+
+
+def notify_settings() -> NotifySettings:
+    return NotifySettings(track_url=current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/track/{code}")
+
+
+def publish(session: Session, events: list) -> None:
+    """Hand each committed domain event to its handler."""
+    for event in events:
+        HANDLERS[type(event)](session, event)
+
+
+def commit_and_publish(session: Session, events: list) -> None:
+    """Queue the SMS the events call for, commit everything, then publish."""
+    events = [*events, *notify(session, events, notify_settings(), utcnow())]
     session.commit()
     publish(session, events)

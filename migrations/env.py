@@ -10,9 +10,7 @@ from alembic import context
 from sqlalchemy import JSON, create_engine, pool
 from sqlalchemy.engine import make_url
 
-import tickets.accounts
-import tickets.directory
-import tickets.models  # noqa: F401 - importing the modules registers every table
+import tickets.registry  # noqa: F401 - registers every table
 from tickets.db import Base, UTCDateTime
 
 config = context.config

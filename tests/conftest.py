@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
+import tickets.registry  # noqa: F401 - every table, for the clean-up below
 from tickets.db import Base, make_engine, make_session_factory
 from tickets.directory_import import load_directory
 from tickets.schema import migrate
@@ -22,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DIRECTORY = ROOT / "data" / "directory"
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # Tables every test may fill; the directory tables are loaded once and left alone.
-TRANSACTIONAL_TABLES = ("ticket_events", "tickets", "api_tokens", "users")
+TRANSACTIONAL_TABLES = ("inbound_messages", "outbound_messages", "calls", "ticket_events", "tickets",
+                       "api_tokens", "users")
 
 
 def _admin_execute(url, *statements: str) -> None:

@@ -41,6 +41,9 @@ class User(Base):
     hospital_id: Mapped[int | None] = mapped_column(ForeignKey("hospitals.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Operators and dispatchers take calls only while on duty; when nobody is, 1022 calls
+    # go to voicemail with a call-back flag instead of waiting in an empty queue.
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
 
     contact_point: Mapped[ContactPoint | None] = relationship(lazy="joined")
     hospital: Mapped[Hospital | None] = relationship(lazy="joined")
@@ -149,3 +152,17 @@ def user_for_token(session: Session, token: str, now: datetime) -> User | None:
     if row is None or row.expires_at <= now or not row.user.active:
         return None
     return row.user
+
+
+def set_on_duty(session: Session, user: User, on_duty: bool) -> None:
+    """Start or end a shift on the phones."""
+    user.on_duty = on_duty
+    session.flush()
+
+
+def on_duty_count(session: Session, role: str) -> int:
+    """How many active users of ``role`` are taking calls now."""
+    from sqlalchemy import func
+
+    return session.scalar(select(func.count()).select_from(User).where(
+        User.role == role, User.on_duty, User.active)) or 0

@@ -11,6 +11,7 @@ class TicketChanged:
 
     ticket_id: int
     action: str
+    event_id: int | None = None  # the history row that recorded it
 
 
 @dataclass(frozen=True)

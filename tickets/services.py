@@ -91,10 +91,10 @@ def open_ticket(session: Session, actor: Actor, data: NewTicket, now: datetime) 
     )
     session.add(ticket)
     session.flush()
-    record_event(session, ticket, actor, "created", now, line=data.line, channel=data.channel,
-                 category=data.category, priority=priority)
+    event = record_event(session, ticket, actor, "created", now, line=data.line,
+                         channel=data.channel, category=data.category, priority=priority)
     session.flush()
-    return ticket, [TicketOpened(ticket.id, "created")]
+    return ticket, [TicketOpened(ticket.id, "created", event.id)]
 
 
 def _unused_code(session: Session) -> str:
@@ -127,9 +127,9 @@ def _finish(session: Session, ticket: Ticket, actor: Actor, action: str, now: da
     ticket.updated_at = now
     if ticket.status != old:
         data = {"from": old, "to": ticket.status, **data}
-    record_event(session, ticket, actor, action, now, **data)
+    event = record_event(session, ticket, actor, action, now, **data)
     session.flush()
-    return [TicketChanged(ticket.id, action)]
+    return [TicketChanged(ticket.id, action, event.id)]
 
 
 def _destination_payload(cp: ContactPoint | None = None, h: Hospital | None = None) -> dict:
@@ -182,9 +182,9 @@ def comment_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime
     commenting at once never conflict.
     """
     ticket = _begin(session, actor, ticket_id, "comment", None)
-    record_event(session, ticket, actor, "comment", now, body=body, internal=internal)
+    event = record_event(session, ticket, actor, "comment", now, body=body, internal=internal)
     session.flush()
-    return [TicketChanged(ticket.id, "comment")]
+    return [TicketChanged(ticket.id, "comment", event.id)]
 
 
 def transfer_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime, *,

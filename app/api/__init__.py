@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, request
 
-from app.api import directory, errors, public, tickets, tokens
+from app.api import calls, directory, errors, public, tickets, tokens
 from app.api.openapi import build_document
 from app.extensions import csrf
 
@@ -17,7 +17,7 @@ def openapi_json():
     return build_document(API_VERSION)
 
 
-BLUEPRINTS = (tickets.bp, directory.bp, tokens.bp, public.bp, docs)
+BLUEPRINTS = (tickets.bp, directory.bp, tokens.bp, public.bp, calls.bp, docs)
 _NAMES = {bp.name for bp in BLUEPRINTS}
 
 

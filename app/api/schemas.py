@@ -244,3 +244,34 @@ class PublicTicketOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     steps: list[PublicStep]
+
+
+class DutyBody(Body):
+    on_duty: bool
+
+
+class DutyOut(BaseModel):
+    on_duty: bool
+    operators_on_duty: int
+    dispatchers_on_duty: int
+
+
+class CallbackOut(BaseModel):
+    call_sid: str
+    line: Line
+    caller: str
+    started_at: datetime
+    status: str
+    voicemail: bool
+    recording_url: str | None
+    ticket: TicketOut
+
+
+class CallbackList(BaseModel):
+    items: list[CallbackOut]
+
+
+class VoiceTokenOut(BaseModel):
+    token: str
+    identity: str
+    expires_in: int

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
 from tickets import lifecycle
+from tickets.calls import Call
 from tickets.models import Ticket, TicketEvent
 from tickets.permissions import Actor, can_read, may
 
-from app.api.schemas import EventOut, Named, TicketDetail, TicketOut
+from app.api.schemas import CallOut, EventOut, Named, TicketDetail, TicketOut
 from app.timefmt import local
 
 
@@ -20,6 +24,16 @@ def allowed_for(ticket: Ticket, actor: Actor | None) -> list[str]:
     return [a for a in actions if may(actor, a)]
 
 
+def call_out(ticket: Ticket) -> CallOut | None:
+    """The ticket's latest phone call, if it came by phone."""
+    session = object_session(ticket)
+    call = session.scalar(select(Call).where(Call.ticket_id == ticket.id).order_by(Call.id.desc()).limit(1)) \
+        if session is not None else None
+    if call is None:
+        return None
+    return CallOut(sid=call.sid, status=call.status, duration=call.duration, queue_time=call.queue_time)
+
+
 def ticket_out(ticket: Ticket, actor: Actor | None = None) -> TicketOut:
     cp, h = ticket.contact_point, ticket.hospital
     return TicketOut(
@@ -30,7 +44,7 @@ def ticket_out(ticket: Ticket, actor: Actor | None = None) -> TicketOut:
         lat=ticket.lat, lon=ticket.lon,
         contact_point=Named(code=cp.code, name=cp.name_vi) if cp else None,
         hospital=Named(code=h.code, name=h.name) if h else None,
-        call=None, callback_needed=ticket.callback_needed, resolution=ticket.resolution,
+        call=call_out(ticket), callback_needed=ticket.callback_needed, resolution=ticket.resolution,
         created_at=local(ticket.created_at), updated_at=local(ticket.updated_at),
         first_response_due=local(ticket.first_response_due),
         resolution_due=local(ticket.resolution_due), sla_state=ticket.sla_state,

@@ -286,20 +286,25 @@ def test_a_1022_ticket_goes_through_its_whole_life_over_http(client, session, en
     ticket_id = created.get_json()["id"]
     assert db_counts(engine, ticket_id) == (1, 1)
 
-    steps = [  # (who, action, body, status after, version after)
-        (operator, "assign", {"contact_point": "SO_TNMT", "reason": "môi trường"}, "assigned", 2),
-        (staff, "accept", {}, "in_progress", 3),
-        (staff, "comment", {"body": "Đã cử cán bộ xuống kiểm tra", "internal": True},
-         "in_progress", 3),
-        (staff, "resolve", {"resolution": "Đã yêu cầu xưởng lắp lọc bụi"}, "resolved", 4),
-        (supervisor, "close", {}, "closed", 5),
-        (supervisor, "reopen", {"reason": "Người dân báo vẫn còn khói"}, "assigned", 6),
+    steps = [  # (who, action, body, status after)
+        (operator, "assign", {"contact_point": "SO_TNMT", "reason": "môi trường"}, "assigned"),
+        (staff, "accept", {}, "in_progress"),
+        (staff, "comment", {"body": "Đã cử cán bộ xuống kiểm tra", "internal": True}, "in_progress"),
+        (staff, "resolve", {"resolution": "Đã yêu cầu xưởng lắp lọc bụi"}, "resolved"),
+        (supervisor, "close", {}, "closed"),
+        (supervisor, "reopen", {"reason": "Người dân báo vẫn còn khói"}, "assigned"),
     ]
-    for number, (who, action, body, status, version) in enumerate(steps, start=2):
+    for action_number, (who, action, body, status) in enumerate(steps, start=2):
+        version_before, _ = db_counts(engine, ticket_id)
         response = act(client, who, ticket_id, action, **body)
         assert response.status_code == 200, (action, response.get_json())
-        assert (response.get_json()["status"], response.get_json()["version"]) == (status, version)
-        assert db_counts(engine, ticket_id) == (version, number), action
+        version, events = db_counts(engine, ticket_id)
+        assert response.get_json()["status"] == status
+        assert events == action_number, f"{action} must append exactly one event"
+        if action == "comment":  # a note leaves the ticket row alone
+            assert version == version_before
+        else:
+            assert version > version_before
 
     assert event_actions(client, supervisor, ticket_id) == [
         "created", "assign", "accept", "comment", "resolve", "close", "reopen"]

@@ -1,0 +1,10 @@
+"""Import every model module, so ``Base.metadata`` knows every table (Alembic, tests)."""
+
+import tickets.accounts  # noqa: F401
+import tickets.calls  # noqa: F401
+import tickets.directory  # noqa: F401
+import tickets.messages  # noqa: F401
+import tickets.models  # noqa: F401
+from tickets.db import Base
+
+metadata = Base.metadata
