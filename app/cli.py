@@ -10,7 +10,9 @@ from flask import Flask, current_app
 from app.database import db
 from tickets.errors import ValidationFailed
 
-DIRECTORY = Path(__file__).resolve().parent.parent / "data" / "directory"
+DATA = Path(__file__).resolve().parent.parent / "data"
+DIRECTORY = DATA / "directory"
+SLA_POLICIES = DATA / "sla" / "policies.csv"
 
 
 def init_app(app: Flask) -> None:
@@ -28,9 +30,11 @@ def init_command(directory: Path) -> None:
     """Create or migrate the schema and load or update the directory."""
     from tickets.directory_import import load_directory
     from tickets.schema import migrate
+    from tickets.sla_policies import load_policies
 
     migrate(current_app.config["DATABASE_URL"])
     counts = load_directory(db.session, directory)
+    counts["SLA policies"] = load_policies(db.session, SLA_POLICIES)
     db.session.commit()
     click.echo("Schema up to date. Directory: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
 

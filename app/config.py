@@ -65,6 +65,8 @@ def from_environment(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "TWILIO_VOICE": env.get("TWILIO_VOICE", "Google.vi-VN-Wavenet-A"),
         # When the 1022 line is staffed ("always" for 24/7); outside it calls go to voicemail.
         "HOTLINE_1022_HOURS": env.get("HOTLINE_1022_HOURS", "always" if demo else DEFAULT_HOURS),
+        # Working hours of the departments, for 1022 SLA clocks.
+        "SLA_WORKING_HOURS": env.get("SLA_WORKING_HOURS", DEFAULT_HOURS),
         # Days the province adds off or on, beyond Vietnam's public holidays: YYYY-MM-DD,…
         "HOTLINE_DAYS_OFF": _dates(env, "HOTLINE_DAYS_OFF"),
         "HOTLINE_WORKING_DAYS": _dates(env, "HOTLINE_WORKING_DAYS"),

@@ -43,6 +43,7 @@ class Periodic:
 # restart or a Redis outage delays work by at most one period and loses nothing.
 PERIODIC: list[Periodic] = [
     Periodic("app.tasks.messages.sweep_outbox", every=30, queue="sms"),
+    Periodic("app.tasks.sla.sweep_sla", every=15, queue="sla"),
 ]
 
 

@@ -16,7 +16,10 @@ from sqlalchemy.orm import Session
 
 from app.api.serialize import ticket_out
 from app.extensions import socketio
+from app.calendars import sla_calendars
 from app.jobs import jobs
+from app.timefmt import local
+from tickets import sla
 from tickets.calls import Call, CallEnded, CallIncoming, caller_history
 from tickets.db import utcnow
 from tickets.events import TicketChanged, TicketOpened
@@ -70,6 +73,16 @@ def _call_ended(session: Session, event: CallEnded) -> None:
           ["supervisors", "operators" if call.line == "1022" else "dispatch"])
 
 
+def _sla_alert(session: Session, alert: sla.SlaAlert) -> None:
+    ticket = session.get(Ticket, alert.ticket_id)
+    clock = session.get(sla.SlaClock, alert.clock_id)
+    if ticket is None or clock is None:
+        return
+    due = local(clock.due_at) if clock.due_at else None
+    _emit(f"sla.{alert.kind}", {"ticket": ticket_out(ticket).model_dump(mode="json"), "clock": clock.clock,
+                                "due": due.isoformat() if due else None}, rooms_for(ticket))
+
+
 def _message_queued(_session: Session, event: MessageQueued) -> None:
     jobs().enqueue("app.tasks.messages.send_message", event.message_id, queue="sms",
                    key=f"sms-{event.message_id}")
@@ -82,6 +95,7 @@ HANDLERS: dict[type, Callable[[Session, object], None]] = {
     CallIncoming: _call_incoming,
     CallEnded: _call_ended,
     MessageQueued: _message_queued,
+    sla.SlaAlert: _sla_alert,
 }
 
 
@@ -96,7 +110,9 @@ def publish(session: Session, events: list) -> None:
 
 
 def commit_and_publish(session: Session, events: list) -> None:
-    """Queue the SMS the events call for, commit everything, then publish."""
-    events = [*events, *notify(session, events, notify_settings(), utcnow())]
+    """Run the SLA clocks and queue the SMS the events call for, commit it all, then publish."""
+    now = utcnow()
+    sla.apply(session, events, now, sla_calendars(), current_app.config["DISPATCH_ACK_SECONDS"])
+    events = [*events, *notify(session, events, notify_settings(), now)]
     session.commit()
     publish(session, events)

@@ -19,13 +19,13 @@ from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy.exc import IntegrityError
 from twilio.request_validator import RequestValidator
 
+from app.calendars import hotline_calendar
 from app.database import db
 from app.publisher import commit_and_publish
 from integrations import twiml
 from integrations.ivr import choose, load_menu
 from tickets import calls, messages
 from tickets.accounts import on_duty_count
-from tickets.calendar import DEFAULT_HOURS, BusinessCalendar
 from tickets.db import utcnow
 from tickets.sms_intake import receive_sms
 
@@ -115,16 +115,6 @@ def line_for(to: str) -> str | None:
         if _digits(to) and _digits(to) == _digits(config[key]):
             return line
     return None
-
-
-def hotline_calendar() -> BusinessCalendar:
-    config = current_app.config
-    hours = config["HOTLINE_1022_HOURS"]
-    return BusinessCalendar(timezone=config["HOTLINE_TIMEZONE"],
-                            hours=DEFAULT_HOURS if hours == "always" else hours,
-                            always_open=hours == "always",
-                            extra_days_off=config["HOTLINE_DAYS_OFF"],
-                            extra_working_days=config["HOTLINE_WORKING_DAYS"])
 
 
 def _int(name: str) -> int | None:

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DIRECTORY = ROOT / "data" / "directory"
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # Tables every test may fill; the directory tables are loaded once and left alone.
-TRANSACTIONAL_TABLES = ("inbound_messages", "outbound_messages", "calls", "ticket_events", "tickets",
+TRANSACTIONAL_TABLES = ("sla_clocks", "inbound_messages", "outbound_messages", "calls", "ticket_events", "tickets",
                        "api_tokens", "users")
 
 

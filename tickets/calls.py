@@ -125,7 +125,7 @@ def set_call_category(session: Session, call: Call, category: str, source: str,
     if ticket.category_code == category:
         return []  # a retried <Gather> result
     ticket.category_code = category
-    ticket.updated_at = now
+    ticket.touch(now)
     record_event(session, ticket, TWILIO, "category_set", now, category=category, source=source)
     session.flush()
     return [TicketChanged(ticket.id, "category_set")]
@@ -171,7 +171,7 @@ def update_call_status(session: Session, call: Call, status: str, now: datetime,
         call.callback_needed = True
         ticket = call.ticket
         ticket.callback_needed = True
-        ticket.updated_at = now
+        ticket.touch(now)
         record_event(session, ticket, TWILIO, "callback_needed", now, call_sid=call.sid,
                      status=status, voicemail=call.voicemail)
         events.append(TicketChanged(ticket.id, "callback_needed"))
@@ -191,7 +191,7 @@ def attach_recording(session: Session, call: Call, *, recording_sid: str, url: s
     call.callback_needed = call.answered_at is None
     ticket = call.ticket
     ticket.callback_needed = ticket.callback_needed or call.callback_needed
-    ticket.updated_at = now
+    ticket.touch(now)
     record_event(session, ticket, TWILIO, "voicemail", now, call_sid=call.sid,
                  recording_url=url[:500], duration=duration)
     session.flush()
@@ -212,7 +212,7 @@ def mark_called_back(session: Session, call: Call, actor, now: datetime) -> list
     call.callback_done_at = now
     ticket = call.ticket
     ticket.callback_needed = False
-    ticket.updated_at = now
+    ticket.touch(now)
     record_event(session, ticket, actor, "called_back", now, call_sid=call.sid)
     session.flush()
     return [TicketChanged(ticket.id, "called_back")]

@@ -34,6 +34,9 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
     "close": (frozenset({Status.RESOLVED}), Status.CLOSED),
     "cancel": (frozenset({Status.NEW, Status.ASSIGNED}), Status.CANCELLED),
     "comment": (frozenset(Status) - {Status.CANCELLED}, None),
+    # Waiting on the caller pauses the SLA clocks without leaving the status.
+    "ask_caller": (frozenset({Status.ASSIGNED, Status.IN_PROGRESS}), None),
+    "resume": (frozenset({Status.ASSIGNED, Status.IN_PROGRESS}), None),
 }
 
 

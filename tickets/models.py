@@ -61,6 +61,8 @@ class Ticket(Base):
     contact_point_id: Mapped[int | None] = mapped_column(ForeignKey("contact_points.id"))
     hospital_id: Mapped[int | None] = mapped_column(ForeignKey("hospitals.id"))
     callback_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set while the department waits for the caller's answer: SLA clocks are paused.
+    waiting_on_caller: Mapped[bool] = mapped_column(Boolean, default=False)
     resolution: Mapped[str | None] = mapped_column(Text)
     satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
     survey_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -78,8 +80,15 @@ class Ticket(Base):
 
     # Optimistic concurrency: every UPDATE says "WHERE version = <what I read>", so of two
     # concurrent writers the second matches no row and is refused instead of overwriting.
-    version: Mapped[int] = mapped_column(Integer, nullable=False)
-    __mapper_args__ = {"version_id_col": version}
+    # The number is ours to move (``touch``): once per change a person would call a change,
+    # not once per flush, so derived fields (SLA due times) never make it jump.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+    def touch(self, now: datetime) -> None:
+        """Record that the ticket changed: a new version and update time."""
+        self.version = (self.version or 0) + 1
+        self.updated_at = now
 
     category: Mapped[Category | None] = relationship(lazy="joined")
     ward: Mapped[Ward | None] = relationship(lazy="joined")

@@ -51,7 +51,7 @@ def notify(session: Session, events: list, settings: NotifySettings, now: dateti
             send(sms_texts.answer(ticket.code, ticket.resolution or "", url), "answer")
             send(sms_texts.survey(ticket.code), "survey")
             ticket.survey_sent_at = now
-        elif event.action == "comment" and event.event_id is not None:
+        elif event.action in ("comment", "ask_caller") and event.event_id is not None:
             note = session.get(TicketEvent, event.event_id)
             if note is not None and note.data.get("internal") is False:
                 send(sms_texts.reply_to_caller(ticket.code, note.data["body"], url), "reply")

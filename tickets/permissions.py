@@ -31,12 +31,12 @@ _DISPATCHER = {"create", "assign", "comment", "cancel", "close"}
 ACTIONS_BY_ROLE: dict[str, frozenset[str]] = {
     Role.OPERATOR: frozenset(_OPERATOR),
     Role.DISPATCHER: frozenset(_DISPATCHER),
-    Role.STAFF: frozenset({"accept", "comment", "transfer", "resolve"}),
+    Role.STAFF: frozenset({"accept", "comment", "transfer", "resolve", "ask_caller", "resume"}),
     Role.HOSPITAL: frozenset({"accept", "comment", "resolve"}),
-    Role.SUPERVISOR: frozenset(_OPERATOR | _DISPATCHER | {"reopen", "close"}),
+    Role.SUPERVISOR: frozenset(_OPERATOR | _DISPATCHER | {"reopen", "close", "ask_caller", "resume"}),
     Role.ADMIN: frozenset(
         {"create", "assign", "accept", "comment", "transfer", "resolve", "reopen", "close",
-         "cancel"}
+         "cancel", "ask_caller", "resume"}
     ),
 }
 LINES_BY_CREATOR_ROLE: dict[str, frozenset[str]] = {
@@ -69,12 +69,13 @@ def can_read(user: Actor, ticket: Ticket) -> bool:
     role = user.role
     if role in (Role.SUPERVISOR, Role.ADMIN, "system"):
         return True
-    if ticket.created_by_id is not None and ticket.created_by_id == user.id:
-        return True
+    # Operators and dispatchers also read what they opened on the other line; other roles
+    # never keep that right (an operator moved to a department sees only its tickets).
+    own = ticket.created_by_id is not None and ticket.created_by_id == user.id
     if role == Role.OPERATOR:
-        return ticket.line == "1022"
+        return ticket.line == "1022" or own
     if role == Role.DISPATCHER:
-        return ticket.line == "115"
+        return ticket.line == "115" or own
     if role == Role.STAFF:
         return user.contact_point_id is not None and ticket.contact_point_id == user.contact_point_id
     if role == Role.HOSPITAL:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from tickets import lifecycle
 from tickets.codes import new_code
 from tickets.directory import Category, ContactPoint, Hospital, Ward
-from tickets.errors import NotFound, StaleVersion, ValidationFailed
+from tickets.errors import Conflict, NotFound, StaleVersion, ValidationFailed
 from tickets.events import TicketChanged, TicketOpened
 from tickets.models import Ticket, TicketEvent
 from tickets.permissions import Actor, authorize, authorize_create
@@ -124,7 +124,7 @@ def _finish(session: Session, ticket: Ticket, actor: Actor, action: str, now: da
             **data: Any) -> list[TicketChanged]:
     old = ticket.status
     ticket.status = lifecycle.next_status(old, action)
-    ticket.updated_at = now
+    ticket.touch(now)
     if ticket.status != old:
         data = {"from": old, "to": ticket.status, **data}
     event = record_event(session, ticket, actor, action, now, **data)
@@ -239,3 +239,34 @@ def cancel_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime,
     """Cancel a ticket that should not exist (a prank, a duplicate, a wrong number)."""
     ticket = _begin(session, actor, ticket_id, "cancel", expected_version)
     return _finish(session, ticket, actor, "cancel", now, reason=reason)
+
+
+def ask_caller(session: Session, actor: Actor, ticket_id: int, now: datetime, *,
+               question: str, expected_version: int | None = None) -> list[TicketChanged]:
+    """Ask the caller for more information; the SLA clocks wait for the answer."""
+    ticket = _begin(session, actor, ticket_id, "ask_caller", expected_version)
+    if ticket.waiting_on_caller:
+        raise Conflict("Already waiting for the caller's answer", {"status": "waiting_on_caller"})
+    ticket.waiting_on_caller = True
+    return _finish(session, ticket, actor, "ask_caller", now, body=question, internal=False)
+
+
+def resume_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime, *,
+                  reason: str, expected_version: int | None = None) -> list[TicketChanged]:
+    """Stop waiting for the caller (they answered by phone, or the wait is over)."""
+    ticket = _begin(session, actor, ticket_id, "resume", expected_version)
+    if not ticket.waiting_on_caller:
+        raise Conflict("The ticket is not waiting for the caller", {"status": ticket.status})
+    ticket.waiting_on_caller = False
+    return _finish(session, ticket, actor, "resume", now, reason=reason)
+
+
+def caller_replied(session: Session, actor: Actor, ticket: Ticket, now: datetime) -> list[TicketChanged]:
+    """The caller's reply arrived (by SMS): the clocks run again."""
+    if not ticket.waiting_on_caller:
+        return []
+    ticket.waiting_on_caller = False
+    ticket.touch(now)
+    event = record_event(session, ticket, actor, "caller_replied", now)
+    session.flush()
+    return [TicketChanged(ticket.id, "caller_replied", event.id)]

@@ -17,7 +17,14 @@ from tickets.messages import find_inbound, queue_message, record_inbound
 from tickets.models import Ticket
 from tickets.permissions import SystemActor
 from tickets.phones import equivalent_numbers, try_normalise_phone
-from tickets.services import NewTicket, comment_ticket, open_ticket, record_event, reopen_ticket
+from tickets.services import (
+    NewTicket,
+    caller_replied,
+    comment_ticket,
+    open_ticket,
+    record_event,
+    reopen_ticket,
+)
 
 CALLER = SystemActor("Người phản ánh (SMS)")
 SURVEY_WINDOW = timedelta(days=7)
@@ -78,6 +85,7 @@ def receive_sms(session: Session, *, sid: str, from_raw: str, to: str, body: str
             kind = "follow_up"
             events += comment_ticket(session, CALLER, ticket.id, now,
                                      body=body[:DESCRIPTION_LIMIT], internal=False)
+            events += caller_replied(session, CALLER, ticket, now)
             events.append(queue_message(session, to=phone, body=sms_texts.follow_up_received(ticket.code),
                                         kind="reply", now=now, ticket_id=ticket.id))
         else:
@@ -94,7 +102,7 @@ def receive_sms(session: Session, *, sid: str, from_raw: str, to: str, body: str
 def _apply_survey(session: Session, ticket: Ticket, answer: int, now: datetime) -> list:
     """Store the satisfaction; "not satisfied" sends the ticket back and alerts supervisors."""
     ticket.satisfaction = answer
-    ticket.updated_at = now
+    ticket.touch(now)
     event = record_event(session, ticket, CALLER, "survey_answer", now, satisfied=answer == 1)
     session.flush()
     events: list = [TicketChanged(ticket.id, "survey_answer", event.id)]

@@ -89,6 +89,10 @@ class ReasonBody(Versioned):
     reason: Text
 
 
+class AskBody(Versioned):
+    question: Text
+
+
 class TokenRequest(Body):
     username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -148,6 +152,7 @@ class TicketOut(BaseModel):
     hospital: Named | None
     call: CallOut | None
     callback_needed: bool
+    waiting_on_caller: bool
     resolution: str | None
     created_at: datetime
     updated_at: datetime

@@ -9,6 +9,7 @@ from pydantic import BaseModel, RootModel
 
 from app.api.endpoint import endpoint
 from app.api.schemas import (
+    AskBody,
     AssignBody,
     CommentBody,
     EventOut,
@@ -88,6 +89,9 @@ ACTIONS: dict[str, tuple[Callable, type[BaseModel], str]] = {
     "reopen": (services.reopen_ticket, ReasonBody, "Reopen a resolved or closed ticket"),
     "close": (services.close_ticket, Versioned, "Close a resolved ticket"),
     "cancel": (services.cancel_ticket, ReasonBody, "Cancel a new or assigned ticket"),
+    "ask_caller": (services.ask_caller, AskBody,
+                   "Ask the caller for information (sent by SMS); the SLA clocks pause"),
+    "resume": (services.resume_ticket, ReasonBody, "Stop waiting for the caller; the clocks run again"),
 }
 
 
@@ -107,6 +111,6 @@ def _action_view(name: str, service: Callable) -> Callable:
 
 
 for _name, (_service, _schema, _summary) in ACTIONS.items():
-    endpoint(bp, f"/<int:ticket_id>/{_name}", "POST", summary=_summary, tag="tickets",
+    endpoint(bp, f"/<int:ticket_id>/{_name.replace('_', '-')}", "POST", summary=_summary, tag="tickets",
              body=_schema, response=TicketOut,
              body_optional=_schema is Versioned)(_action_view(_name, _service))

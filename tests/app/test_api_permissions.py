@@ -245,6 +245,14 @@ def test_the_roles_that_open_tickets_may(client, session, role, line):
 
 
 # ---- allowed_actions ---------------------------------------------------------------------
+# Compared on the contract's lifecycle actions; actions added later (pausing the SLA while
+# waiting for the caller, say) are left to their own tests.
+CONTRACT_ACTIONS = {"assign", "accept", "comment", "transfer", "resolve", "reopen", "close", "cancel"}
+
+
+def lifecycle_actions(ticket_json: dict) -> set[str]:
+    return set(ticket_json["allowed_actions"]) & CONTRACT_ACTIONS
+
 
 @pytest.mark.parametrize(("role", "line", "status", "expected"), [
     ("staff", "1022", "assigned", {"accept", "comment", "transfer", "resolve"}),
@@ -267,8 +275,8 @@ def test_allowed_actions_are_what_this_role_may_do_now(client, session, role, li
     one = client.get(f"/api/tickets/{ticket.id}", headers=headers).get_json()
     in_list = client.get("/api/tickets", headers=headers).get_json()["items"]
 
-    assert set(one["allowed_actions"]) == expected
-    assert [set(t["allowed_actions"]) for t in in_list if t["id"] == ticket.id] == [expected]
+    assert lifecycle_actions(one) == expected
+    assert [lifecycle_actions(t) for t in in_list if t["id"] == ticket.id] == [expected]
 
 
 def test_an_action_answer_carries_the_actors_next_allowed_actions(client, session):
@@ -278,7 +286,7 @@ def test_an_action_answer_carries_the_actors_next_allowed_actions(client, sessio
     response = client.post(f"/api/tickets/{ticket.id}/accept", headers=staff)
 
     assert response.status_code == 200
-    assert set(response.get_json()["allowed_actions"]) == {"comment", "transfer", "resolve"}
+    assert lifecycle_actions(response.get_json()) == {"comment", "transfer", "resolve"}
 
 
 def test_a_created_ticket_shows_its_creator_what_they_may_do(client, session):
@@ -286,4 +294,4 @@ def test_a_created_ticket_shows_its_creator_what_they_may_do(client, session):
 
     response = client.post("/api/tickets", json={"line": "1022", "channel": "web"}, headers=headers)
 
-    assert set(response.get_json()["allowed_actions"]) == {"assign", "comment", "cancel"}
+    assert lifecycle_actions(response.get_json()) == {"assign", "comment", "cancel"}

@@ -36,8 +36,12 @@ ALLOWED: dict[tuple[Status, str], Status] = {
     (Status.ASSIGNED, "resolve"): Status.RESOLVED,
     # a note never changes the status, and is allowed on everything but a cancelled ticket
     **{(status, "comment"): status for status in Status if status is not Status.CANCELLED},
+    # waiting on the caller (SLA clocks pause) and resuming, while the work is open
+    **{(status, action): status for status in (Status.ASSIGNED, Status.IN_PROGRESS)
+       for action in ("ask_caller", "resume")},
 }
-ACTIONS = ("assign", "accept", "transfer", "resolve", "reopen", "close", "cancel", "comment")
+ACTIONS = ("assign", "accept", "transfer", "resolve", "reopen", "close", "cancel", "comment",
+           "ask_caller", "resume")
 REFUSED = [(status, action) for status in Status for action in ACTIONS
            if (status, action) not in ALLOWED]
 
@@ -118,4 +122,4 @@ def test_every_other_transition_is_refused_naming_the_allowed_actions(status, ac
 
 def test_the_refusal_matrix_covers_every_pair_not_allowed():
     assert len(ALLOWED) + len(REFUSED) == len(Status) * len(ACTIONS)
-    assert (len(ALLOWED), len(REFUSED)) == (18, 30)
+    assert (len(ALLOWED), len(REFUSED)) == (22, 38)

@@ -179,11 +179,6 @@ def test_a_ticket_moved_elsewhere_is_no_longer_readable_by_its_old_department(se
     assert can_read(world.users["staff_xaydung"], ticket)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: can_read lets any role read tickets it created (created_by_id check runs before "
-    "the role check), but readable_tickets grants 'own' only to operators and dispatchers; "
-    "an operator whose account becomes staff (save_user updates in place) still reads "
-    "their old 1022 tickets through can_read/get_ticket but not in the list"))
 def test_an_operator_moved_to_a_department_reads_only_that_departments_tickets(session):
     operator = make_user(session, "operator")
     ticket = make_ticket(session, actor=operator)  # a new 1022 ticket, at no department

@@ -129,7 +129,8 @@ def test_opening_appends_one_created_event_with_the_actor_and_what_was_opened(se
 
 def test_opening_reports_a_ticket_opened_event_for_the_app_to_publish(session):
     ticket, published = open_ticket(session, SYSTEM, NewTicket(line="1022", channel="web"), NOW)
-    assert published == [TicketOpened(ticket.id, "created")]
+    [created] = ticket_events(session, ticket)
+    assert published == [TicketOpened(ticket.id, "created", created.id)]
 
 
 @pytest.mark.parametrize(("field", "overrides"), [
@@ -218,7 +219,7 @@ def test_each_verb_moves_the_status_and_appends_exactly_one_event_saying_who_wha
     assert event.data["to"] == after
     for key, value in kwargs.items():
         assert event.data[key] == value
-    assert published == [TicketChanged(ticket.id, action)]
+    assert published == [TicketChanged(ticket.id, action, event.id)]
 
 
 def test_assign_records_the_destination_and_reason_and_no_previous_destination(session):
@@ -331,7 +332,7 @@ def test_a_comment_appends_one_event_and_leaves_status_and_version_unchanged(ses
     assert event.actor_label == staff.username
     assert event.at == LATER
     assert event.data == {"body": "Đã cử người kiểm tra", "internal": False}
-    assert published == [TicketChanged(ticket.id, "comment")]
+    assert published == [TicketChanged(ticket.id, "comment", event.id)]
 
 
 def test_a_comment_is_internal_unless_said_otherwise(session):

@@ -1,0 +1,116 @@
+"""Twilio retries a webhook that was slow or failed (and may deliver the same one twice at
+once): the same CallSid always means the same call and the same ticket."""
+
+from __future__ import annotations
+
+import threading
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.telephony.conftest import (
+    HOTLINE_115,
+    call_sid,
+    on_duty,
+    sign,
+    twiml,
+    voice_params,
+)
+
+
+def test_the_same_incoming_call_twice_is_one_call_one_ticket_and_the_same_answer(twilio, session, rows):
+    on_duty(session)
+    sid = call_sid()
+    params = voice_params(sid)
+    first = twilio.post("/twilio/voice", params)
+    retry = twilio.post("/twilio/voice", params)
+
+    assert first.get_data() == retry.get_data()
+    twiml(retry)
+    assert (rows.tickets(), rows.calls()) == (1, 1)
+    ticket = rows.ticket_of(sid)
+    assert [e.action for e in rows.events(ticket.id)] == ["created", "call_received"]
+    assert len(rows.outbox(kind="tracking")) == 1  # and one tracking SMS
+
+
+def test_a_retry_with_a_later_call_status_is_still_the_same_call(twilio, session, rows):
+    on_duty(session)
+    sid = call_sid()
+    twiml(twilio.voice(sid, status="ringing"))
+    twiml(twilio.voice(sid, status="in-progress"))
+    assert (rows.tickets(), rows.calls()) == (1, 1)
+
+
+def test_a_115_retry_is_one_ticket(twilio, rows):
+    sid = call_sid()
+    for _ in range(3):
+        twiml(twilio.voice(sid, to=HOTLINE_115))
+    assert (rows.tickets(), rows.calls()) == (1, 1)
+
+
+@pytest.fixture
+def served(tw_app) -> Iterator[str]:
+    """The app behind a real threaded HTTP server; PUBLIC_BASE_URL is the URL it serves."""
+    server = make_server("127.0.0.1", 0, tw_app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    tw_app.config["PUBLIC_BASE_URL"] = base
+    thread = threading.Thread(target=server.serve_forever, name="webhooks", daemon=True)
+    thread.start()
+    try:
+        yield base
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def _post(url: str, params: dict[str, str], signature: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(params).encode(), method="POST",
+                                     headers={"X-Twilio-Signature": signature,
+                                              "Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - our own test server
+        return response.status, response.read()
+
+
+@pytest.mark.postgresql_only
+def test_fifty_concurrent_retries_of_one_call_make_one_ticket(served, session, rows):
+    on_duty(session)
+    sid = call_sid()
+    params = voice_params(sid)
+    url = served + "/twilio/voice"
+    signature = sign(url, params)
+    start = threading.Barrier(50, timeout=30)
+
+    def fire(_: int) -> tuple[int, bytes]:
+        start.wait()
+        return _post(url, params, signature)
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(fire, range(50)))
+
+    assert [status for status, _ in results] == [200] * 50
+    assert len({body for _, body in results}) == 1  # every retry heard the same menu
+    assert b"<Gather" in results[0][1]
+    assert (rows.tickets(), rows.calls()) == (1, 1)
+    ticket = rows.ticket_of(sid)
+    assert [e.action for e in rows.events(ticket.id)] == ["created", "call_received"]
+    assert len(rows.outbox(kind="tracking")) == 1
+
+
+@pytest.mark.postgresql_only
+def test_concurrent_calls_with_different_sids_each_get_their_ticket(served, session, rows):
+    on_duty(session)
+    url = served + "/twilio/voice"
+    sids = [call_sid() for _ in range(20)]
+
+    def fire(sid: str) -> int:
+        params = voice_params(sid)
+        return _post(url, params, sign(url, params))[0]
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        assert list(pool.map(fire, sids)) == [200] * 20
+    assert (rows.tickets(), rows.calls()) == (20, 20)
