@@ -18,7 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from app import api, auth, cli, i18n, labels, ops, sockets, telephony, views  # noqa: F401 (sockets registers handlers)
+    from app import api, auth, cli, i18n, labels, ops, sockets, supervisor, telephony, views  # noqa: F401 (sockets registers handlers)
     from app.database import db
     from app.extensions import csrf, socketio
     from app.jobs import Jobs
@@ -32,8 +32,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     telephony.init_app(app)
     app.register_blueprint(ops.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(supervisor.bp)
     cli.init_app(app)
     Jobs(app)
     # Same-origin only (the default): consoles are served by this app.
+    # The SocketIO object is shared by every app built in this process (tests build many):
+    # forget the previous app's Redis client manager, or it would outlive its app.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(app, message_queue=app.config["REDIS_URL"])
     return app

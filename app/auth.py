@@ -49,8 +49,8 @@ def _load_user_from_bearer(req) -> User | None:
 
 def _safe_next(target: str | None) -> str | None:
     """Only same-site relative paths: an open redirect would help phishing."""
-    if not target:
-        return None
+    if not target or "\\" in target or any(ord(c) < 32 for c in target):
+        return None  # browsers read "/\\evil.example" as "//evil.example"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from app.database import db
 from tickets.errors import ValidationFailed
@@ -24,6 +25,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("init")
+@with_appcontext
 @click.option("--directory", type=click.Path(exists=True, file_okay=False, path_type=Path),
               default=DIRECTORY, show_default=True, help="Folder with the directory CSV files.")
 def init_command(directory: Path) -> None:
@@ -40,6 +42,7 @@ def init_command(directory: Path) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Demo accounts and a few sample tickets (idempotent)."""
     from app.demo import DEMO_PASSWORD, seed_demo
@@ -57,6 +60,7 @@ def users() -> None:
 
 
 @users.command("create")
+@with_appcontext
 @click.argument("name")
 @click.option("--role", required=True,
               type=click.Choice(["operator", "dispatcher", "staff", "hospital", "supervisor", "admin"]))
@@ -81,6 +85,7 @@ def create_user(name: str, role: str, contact_point: str | None, hospital: str |
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--burst", is_flag=True, help="Run what is queued, then exit.")
 def worker_command(burst: bool) -> None:
     """An RQ worker with its scheduler and the periodic sweeps (needs REDIS_URL)."""
@@ -90,6 +95,7 @@ def worker_command(burst: bool) -> None:
 
 
 @click.command("simulate-call")
+@with_appcontext
 @click.option("--line", type=click.Choice(["1022", "115"]), default="1022", show_default=True)
 @click.option("--from", "from_number", default="0912345678", show_default=True, help="Caller's number.")
 @click.option("--digits", help="Menu key the caller presses (1022).")

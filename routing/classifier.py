@@ -1,25 +1,24 @@
-"""What a description is about: a learned model over folded character and word n-grams
-plus category keywords, with probabilities and reasons."""
+"""What a description is about: a linear model over folded character and word n-grams plus
+category keywords, with calibrated probabilities and reasons.
+
+Training needs scikit-learn (``routing.train``); classifying needs only numpy, and the model
+file is plain arrays (``.npz``, no pickle), so loading is fast and runs no code.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import re
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
-import sklearn
-from scipy import sparse
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.svm import LinearSVC
 
 from routing.keywords import KeywordHit, KeywordMatcher
 from routing.reasons import Reason
@@ -27,11 +26,14 @@ from routing.text import fold, vietnamese_share
 
 # Callers paste whole letters; the first part says what it is about and keeps time bounded.
 MAX_CHARS = 2_000
-# Bump when features or model change: cached models of another version are retrained.
-MODEL_VERSION = 2
+# Bump when features or file layout change: cached models of another version are retrained.
+MODEL_VERSION = 3
 # Below this share of plausible Vietnamese syllables the text is taken as another language.
 MIN_VIETNAMESE = 0.5
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "instance" / "routing-model.joblib"
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "instance" / "routing-model.npz"
+
+_WHITESPACES = re.compile(r"\s\s+")
+_TOKEN = re.compile(r"(?u)\b\w+\b")
 
 
 def model_text(text: str) -> str:
@@ -39,47 +41,50 @@ def model_text(text: str) -> str:
     return fold((text or "")[:MAX_CHARS])
 
 
+def char_ngrams(text: str, low: int, high: int) -> list[str]:
+    """Character n-grams inside space-padded words (scikit-learn's ``char_wb`` analyzer)."""
+    grams = []
+    for word in _WHITESPACES.sub(" ", text).split():
+        word = f" {word} "
+        for n in range(low, high + 1):
+            offset = 0
+            grams.append(word[offset:offset + n])
+            while offset + n < len(word):
+                offset += 1
+                grams.append(word[offset:offset + n])
+            if offset == 0:  # a word shorter than n counts once
+                break
+    return grams
+
+
+def word_ngrams(text: str, low: int, high: int) -> list[str]:
+    """Word n-grams (scikit-learn's ``word`` analyzer with the ``\\b\\w+\\b`` token pattern)."""
+    tokens = _TOKEN.findall(text)
+    grams = list(tokens) if low == 1 else []
+    for n in range(max(low, 2), min(high, len(tokens)) + 1):
+        grams.extend(" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+    return grams
+
+
 @dataclass(frozen=True)
-class _KeywordCategory:
-    code: str
-    keywords: tuple[str, ...]
+class Vocabulary:
+    """A fitted TF-IDF vectorizer: terms, their idf, and which analyzer made them."""
 
+    analyzer: str  # "char_wb" or "word"
+    ngram_range: tuple[int, int]
+    index: dict[str, int]
+    idf: np.ndarray
 
-class KeywordFeatures(TransformerMixin, BaseEstimator):
-    """Per-category keyword weights as extra features, scaled to sit beside the n-grams."""
-
-    def __init__(self, keywords: tuple[tuple[str, tuple[str, ...]], ...] = (), scale: float = 0.3) -> None:
-        self.keywords = keywords
-        self.scale = scale
-
-    def fit(self, texts: Iterable[str], y: Any = None) -> KeywordFeatures:
-        """Build the matcher (the keywords are parameters, nothing is learned)."""
-        self.matcher_ = KeywordMatcher(_KeywordCategory(c, k) for c, k in self.keywords)
-        return self
-
-    def transform(self, texts: Iterable[str]) -> sparse.csr_matrix:
-        """One row of keyword weights per text."""
-        rows = [self.matcher_.vector((t or "")[:MAX_CHARS]) for t in texts]
-        if not rows:
-            return sparse.csr_matrix((0, len(self.keywords)))
-        return sparse.csr_matrix(np.vstack(rows) * self.scale)
-
-
-def build_pipeline(categories: Iterable[Any], folds: int = 3) -> Pipeline:
-    """Character 2–5-grams and word 1–2-grams of the folded text, keywords, and a linear SVM
-    whose scores are calibrated into probabilities over ``folds`` folds."""
-    keywords = tuple((c.code, tuple(c.keywords)) for c in categories)
-    features = FeatureUnion([
-        # Words in most descriptions ("cho hỏi", "nhà tôi") say nothing about the category.
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), preprocessor=model_text,
-                                  sublinear_tf=True, max_df=0.5, dtype=np.float32)),
-        ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), preprocessor=model_text,
-                                  token_pattern=r"(?u)\b\w+\b", sublinear_tf=True, max_df=0.5,
-                                  dtype=np.float32)),
-        ("keywords", KeywordFeatures(keywords)),
-    ])
-    model = CalibratedClassifierCV(LinearSVC(C=1.0), cv=folds, method="sigmoid")
-    return Pipeline([("features", features), ("model", model)])
+    def vector(self, folded: str) -> tuple[np.ndarray, np.ndarray]:
+        """(indices, values): sublinear tf × idf, L2-normalised, as scikit-learn computes it."""
+        grams = (char_ngrams if self.analyzer == "char_wb" else word_ngrams)(folded, *self.ngram_range)
+        counts = Counter(self.index[g] for g in grams if g in self.index)
+        if not counts:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=float, count=len(counts))
+        values = (1.0 + np.log(tf)) * self.idf[idx]
+        return idx, values / math.sqrt(float(values @ values))
 
 
 @dataclass(frozen=True)
@@ -123,76 +128,102 @@ class Proposal:
 EMPTY = Proposal(None, 0.0, vietnamese=0.0)
 
 
+@dataclass(frozen=True)
+class _KeywordList:
+    code: str
+    keywords: tuple[str, ...]
+
+
 @dataclass
 class Classifier:
-    """A trained pipeline and what it was trained on."""
+    """A trained model as arrays: one linear scorer and sigmoid calibration per fold, averaged."""
 
-    pipeline: Pipeline
+    classes: tuple[str, ...]
+    chars: Vocabulary
+    words: Vocabulary
+    keyword_lists: tuple[tuple[str, tuple[str, ...]], ...]
+    keyword_scale: float
+    weights: np.ndarray  # (folds, features, classes)
+    intercepts: np.ndarray  # (folds, classes)
+    calibration: np.ndarray  # (folds, 2, classes): a and b of expit(-(a·score + b))
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.matcher = KeywordMatcher(_KeywordList(c, k) for c, k in self.keyword_lists)
+        self._offsets = (len(self.chars.index), len(self.chars.index) + len(self.words.index))
+        # Keyword columns follow the matcher's category order; map them to feature columns.
+        self._keyword_columns = np.arange(len(self.keyword_lists)) + self._offsets[1]
 
     @property
     def categories(self) -> list[str]:
         """The categories the model can propose."""
-        return [str(c) for c in self.pipeline.classes_]
+        return list(self.classes)
 
     def classify(self, text: str | None) -> Proposal:
         """The proposal for one description."""
         return self.classify_many([text])[0]
 
     def classify_many(self, texts: Sequence[str | None]) -> list[Proposal]:
-        """Proposals for many descriptions at once (faster per text)."""
-        clean = [(t or "").strip() if isinstance(t, str) or t is None else str(t).strip() for t in texts]
-        todo = [i for i, t in enumerate(clean) if any(c.isalnum() for c in t)]
-        out: list[Proposal] = [EMPTY] * len(clean)
-        if not todo:
-            return out
-        batch = [clean[i][:MAX_CHARS] for i in todo]
-        # Inputs are our own sparse features, finite by construction: skip sklearn's checks.
-        with sklearn.config_context(assume_finite=True):
-            probabilities = self.pipeline.predict_proba(batch)
-        matcher = self.pipeline.named_steps["features"].transformer_list[2][1].matcher_
-        classes = self.pipeline.classes_
-        for row, i in enumerate(todo):
-            out[i] = _proposal(clean[i], probabilities[row], classes, matcher)
+        """Proposals for many descriptions."""
+        out = []
+        for text in texts:
+            clean = (text if isinstance(text, str) else "" if text is None else str(text)).strip()
+            if not any(c.isalnum() for c in clean):
+                out.append(EMPTY)
+                continue
+            head = clean[:MAX_CHARS]
+            hits = self.matcher.find(head)
+            out.append(self._proposal(head, self.probabilities(head, hits), hits, len(clean) > MAX_CHARS))
         return out
 
+    def probabilities(self, text: str, hits: list[KeywordHit] | None = None) -> np.ndarray:
+        """Calibrated probability of each class (in ``classes`` order) for one text."""
+        folded = model_text(text)
+        if hits is None:
+            hits = self.matcher.find(text[:MAX_CHARS])
+        c_idx, c_val = self.chars.vector(folded)
+        w_idx, w_val = self.words.vector(folded)
+        k_val = self.matcher.vector_from_hits(hits) * self.keyword_scale
+        k_nz = np.flatnonzero(k_val)
+        idx = np.concatenate([c_idx, w_idx + self._offsets[0], self._keyword_columns[k_nz]])
+        val = np.concatenate([c_val, w_val, k_val[k_nz]])
+        scores = np.einsum("n,fnc->fc", val, self.weights[:, idx, :]) + self.intercepts
+        a, b = self.calibration[:, 0, :], self.calibration[:, 1, :]
+        proba = 1.0 / (1.0 + np.exp(a * scores + b))
+        totals = proba.sum(axis=1, keepdims=True)
+        proba = np.divide(proba, totals, out=np.full_like(proba, 1.0 / len(self.classes)),
+                          where=totals != 0)
+        return np.minimum(proba, 1.0).mean(axis=0)
 
-def _proposal(text: str, probabilities: np.ndarray, classes: np.ndarray, matcher: KeywordMatcher) -> Proposal:
-    order = np.argsort(-probabilities, kind="stable")[:5]
-    ranked = tuple((str(classes[j]), float(probabilities[j])) for j in order)
-    share = vietnamese_share(text[:MAX_CHARS])
-    confidence = ranked[0][1]
-    if share < MIN_VIETNAMESE:
-        # A model of Vietnamese has nothing to say about other languages, however sure it looks.
-        confidence *= share
-    return Proposal(ranked[0][0], confidence, ranked, tuple(matcher.find(text[:MAX_CHARS])), share,
-                    len(text) > MAX_CHARS)
-
-
-def fit(rows: Sequence[tuple[str, str]], categories: Iterable[Any], meta: dict[str, Any] | None = None
-        ) -> Classifier:
-    """Train on (text, category) rows; a category with a single row cannot be learned and is left out."""
-    counts = Counter(c for _, c in rows)
-    kept = [(t, c) for t, c in rows if counts[c] >= 2]
-    if len({c for _, c in kept}) < 2:
-        raise ValueError("training needs at least two categories with two descriptions each")
-    folds = min(3, min(counts[c] for _, c in kept))
-    pipeline = build_pipeline(categories, folds)
-    pipeline.fit([t for t, _ in kept], [c for _, c in kept])
-    info = {"model_version": MODEL_VERSION, "sklearn": sklearn.__version__, "rows": len(kept),
-            "left_out": sorted(c for c, n in counts.items() if n < 2)}
-    info.update(meta or {})
-    return Classifier(pipeline, info)
+    def _proposal(self, text: str, probabilities: np.ndarray, hits: list[KeywordHit],
+                  truncated: bool) -> Proposal:
+        order = np.argsort(-probabilities, kind="stable")[:5]
+        ranked = tuple((self.classes[j], float(probabilities[j])) for j in order)
+        share = vietnamese_share(text)
+        confidence = ranked[0][1]
+        if share < MIN_VIETNAMESE:
+            # A model of Vietnamese has nothing to say about other languages, however sure it looks.
+            confidence *= share
+        return Proposal(ranked[0][0], confidence, ranked, tuple(hits), share, truncated)
 
 
 def save(classifier: Classifier, path: Path | str) -> Path:
-    """Write the model atomically (readers never see half a file)."""
+    """Write the model as a ``.npz`` of plain arrays, atomically (readers never see half a file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    header = {"model_version": MODEL_VERSION, "classes": list(classifier.classes),
+              "keyword_lists": [[c, list(k)] for c, k in classifier.keyword_lists],
+              "keyword_scale": classifier.keyword_scale, "meta": classifier.meta,
+              "chars": [classifier.chars.analyzer, list(classifier.chars.ngram_range)],
+              "words": [classifier.words.analyzer, list(classifier.words.ngram_range)]}
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    os.close(fd)
     try:
-        joblib.dump({"meta": classifier.meta, "pipeline": classifier.pipeline}, tmp, compress=3)
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, header=np.array(json.dumps(header, ensure_ascii=False)),
+                     char_terms=np.array(_terms(classifier.chars)), char_idf=classifier.chars.idf,
+                     word_terms=np.array(_terms(classifier.words)), word_idf=classifier.words.idf,
+                     weights=classifier.weights, intercepts=classifier.intercepts,
+                     calibration=classifier.calibration)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -200,20 +231,33 @@ def save(classifier: Classifier, path: Path | str) -> Path:
     return path
 
 
-def load(path: Path | str) -> Classifier | None:
-    """The model at ``path``, or ``None`` when missing, unreadable or of another version.
+def _terms(vocabulary: Vocabulary) -> list[str]:
+    terms = [""] * len(vocabulary.index)
+    for term, i in vocabulary.index.items():
+        terms[i] = term
+    return terms
 
-    Only load files this process or ``python -m routing.train`` wrote: a joblib file is a
-    pickle and runs code when read.
-    """
+
+def load(path: Path | str, corpus_sha256: str | None = None) -> Classifier | None:
+    """The model at ``path``, or ``None`` when missing, unreadable, of another version, or
+    (given ``corpus_sha256``) trained on another corpus."""
     path = Path(path)
     if not path.exists():
         return None
     try:
-        data = joblib.load(path)
-    except Exception:  # noqa: BLE001 — any unreadable cache is retrained, not fatal
-        return None
-    meta = data.get("meta", {}) if isinstance(data, dict) else {}
-    if meta.get("model_version") != MODEL_VERSION or meta.get("sklearn") != sklearn.__version__:
-        return None
-    return Classifier(data["pipeline"], meta)
+        with np.load(path, allow_pickle=False) as data:
+            header = json.loads(str(data["header"]))
+            if header.get("model_version") != MODEL_VERSION:
+                return None
+            if corpus_sha256 is not None and header.get("meta", {}).get("corpus_sha256") != corpus_sha256:
+                return None
+            chars = Vocabulary(header["chars"][0], tuple(header["chars"][1]),
+                               {t: i for i, t in enumerate(data["char_terms"].tolist())}, data["char_idf"])
+            words = Vocabulary(header["words"][0], tuple(header["words"][1]),
+                               {t: i for i, t in enumerate(data["word_terms"].tolist())}, data["word_idf"])
+            return Classifier(tuple(header["classes"]), chars, words,
+                              tuple((c, tuple(k)) for c, k in header["keyword_lists"]),
+                              float(header["keyword_scale"]), data["weights"], data["intercepts"],
+                              data["calibration"], header.get("meta", {}))
+    except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):
+        return None  # a damaged cache is retrained, not fatal

@@ -44,20 +44,28 @@ def normalise(text: str) -> str:
 
 
 def _fold_char(char: str) -> str:
-    if char == "đ":
-        return "d"
+    if char in "đĐ":
+        return "d" if char == "đ" else "D"
     base = unicodedata.normalize("NFD", char)[0]
     return base if base.isascii() or not base.isalpha() else char
 
 
+# Every precomposed Latin letter with its base letter, so folding is one str.translate.
+_FOLD_TABLE = {
+    code: _fold_char(chr(code))
+    for code in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00))
+    if _fold_char(chr(code)) != chr(code)
+}
+
+
 def fold(text: str) -> str:
     """``normalise`` then strip diacritics (đ → d); keeps length, so spans line up."""
-    return "".join(_fold_char(c) for c in normalise(text))
+    return normalise(text).translate(_FOLD_TABLE)
 
 
 def fold_char_by_char(normalised: str) -> str:
     """Fold text that is already normalised, one character for one character."""
-    return "".join(_fold_char(c) for c in normalised)
+    return normalised.translate(_FOLD_TABLE)
 
 
 def words(text: str) -> list[str]:

@@ -72,6 +72,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
+            # SQLite's lower() only knows ASCII: "ĐÈN" would never match "đèn".
+            dbapi_connection.create_function(
+                "lower", 1, lambda s: s.lower() if isinstance(s, str) else s, deterministic=True)
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, current_app, request, session
 
-from app.api import calls, directory, errors, public, tickets, tokens
+from app.api import calls, directory, errors, public, sla, tickets, tokens
 from app.api.openapi import build_document
 from app.extensions import csrf
 
@@ -17,7 +17,7 @@ def openapi_json():
     return build_document(API_VERSION)
 
 
-BLUEPRINTS = (tickets.bp, directory.bp, tokens.bp, public.bp, calls.bp, docs)
+BLUEPRINTS = (tickets.bp, directory.bp, tokens.bp, public.bp, calls.bp, sla.bp, docs)
 _NAMES = {bp.name for bp in BLUEPRINTS}
 
 
@@ -25,8 +25,9 @@ def _csrf_for_cookie_sessions() -> None:
     # Bearer-token clients cannot be tricked by another site into sending their token;
     # a browser's session cookie can, so cookie-authenticated writes need the CSRF token.
     if (request.blueprint in _NAMES and request.method in ("POST", "PUT", "PATCH", "DELETE")
-            and not request.headers.get("Authorization")
-            and request.endpoint != "api_auth.create_token"):
+            and current_app.config.get("WTF_CSRF_ENABLED", True)
+            and "_user_id" in session  # a signed-in browser; anyone else gets 401 as usual
+            and not request.headers.get("Authorization")):
         csrf.protect()
 
 

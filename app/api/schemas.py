@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from tickets.lifecycle import CHANNELS, LINES, PRIORITIES, SLA_STATES, Status
 
@@ -49,26 +49,29 @@ class TicketCreate(Body):
     address: ShortText | None = None
     ward_code: Code | None = None
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
-    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = Field(None, validate_default=True)
     priority: Priority | None = None
 
-    @model_validator(mode="after")
-    def _lat_lon_together(self) -> TicketCreate:
-        if (self.lat is None) != (self.lon is None):
+    # A field validator, not a model one, so the error names the field ("lon").
+    @field_validator("lon")
+    @classmethod
+    def _lat_lon_together(cls, lon: float | None, info: ValidationInfo) -> float | None:
+        if "lat" in info.data and (info.data["lat"] is None) != (lon is None):
             raise ValueError("lat and lon must be given together")
-        return self
+        return lon
 
 
 class AssignBody(Versioned):
-    contact_point: Code | None = None
     hospital: Code | None = None
+    contact_point: Code | None = Field(None, validate_default=True)
     reason: ShortText | None = None
 
-    @model_validator(mode="after")
-    def _one_destination(self) -> AssignBody:
-        if (self.contact_point is None) == (self.hospital is None):
+    @field_validator("contact_point")
+    @classmethod
+    def _one_destination(cls, contact_point: str | None, info: ValidationInfo) -> str | None:
+        if "hospital" in info.data and (contact_point is None) == (info.data["hospital"] is None):
             raise ValueError("give exactly one of contact_point or hospital")
-        return self
+        return contact_point
 
 
 class CommentBody(Body):

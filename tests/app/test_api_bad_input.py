@@ -98,9 +98,6 @@ def test_line_and_channel_are_required(client, operator, engine, missing):
     assert db_counts(engine) == before
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: app/api/schemas.py TicketCreate._lat_lon_together is a model validator, so pydantic "
-    "reports it at loc () and app/api/errors.py fields_of() names it 'body' instead of lat/lon"))
 @pytest.mark.parametrize("half", [{"lat": 10.98}, {"lon": 106.65}])
 def test_a_latitude_without_longitude_or_the_reverse_names_the_coordinates(
         client, operator, engine, half):
@@ -184,9 +181,6 @@ def staff(client, session):
     return bearer(client, make_user(session, "staff", contact_point="SO_TNMT"))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: app/api/schemas.py AssignBody._one_destination is a model validator, so the error "
-    "is reported at loc () and app/api/errors.py fields_of() names it 'body', not the fields"))
 @pytest.mark.parametrize("body", [
     pytest.param({"contact_point": "SO_TNMT", "hospital": "BVDK_TINH"}, id="both"),
     pytest.param({"reason": "không rõ"}, id="neither"),

@@ -58,16 +58,11 @@ def assert_json_error(response, status: int, code: str | None = None) -> None:
 
 # ---- authentication ----------------------------------------------------------------------
 
-NO_CREDENTIALS_CSRF_BUG = pytest.mark.xfail(strict=True, reason=(
-    "BUG: app/api/__init__.py _csrf_for_cookie_sessions calls csrf.protect() on every API "
-    "write without an Authorization header, even when there is no session (and even with "
-    "WTF_CSRF_ENABLED=False), so a credential-less POST gets 400 csrf_failed instead of 401"))
-
 
 @pytest.mark.parametrize(("method", "path"), [
     ("GET", "/api/tickets"), ("GET", "/api/tickets/1"), ("GET", "/api/tickets/1/events"),
-    pytest.param("POST", "/api/tickets", marks=NO_CREDENTIALS_CSRF_BUG),
-    pytest.param("POST", "/api/tickets/1/accept", marks=NO_CREDENTIALS_CSRF_BUG),
+    ("POST", "/api/tickets"),
+    ("POST", "/api/tickets/1/accept"),
     ("GET", "/api/directory/contact-points"), ("GET", "/api/directory/hospitals"),
     ("GET", "/api/directory/categories"), ("GET", "/api/directory/wards"),
 ])

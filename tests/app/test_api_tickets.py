@@ -162,9 +162,6 @@ def test_the_search_q_is_a_case_insensitive_substring_of_the_description(client,
     assert listed_ids(client, headers, q="nothing like this") == []
 
 
-@pytest.mark.xfail(ON_SQLITE, strict=True, reason=(
-    "BUG: tickets/queries.py _filtered: func.lower() on SQLite folds ASCII only, so Vietnamese "
-    "capitals (Đ, È, Ư…) are never matched case-insensitively"))
 def test_the_search_q_folds_vietnamese_capitals_too(client, session):
     headers = bearer(client, make_user(session, "supervisor"))
     lamp = make_ticket(session, description="Đèn đường không sáng ở hẻm 12")

@@ -32,11 +32,6 @@ def make_app(database_url):
     yield build
     for application in built:
         application.extensions["database"].engine.dispose()
-    # socketio is module-global and keeps the Redis client manager of an earlier init_app
-    # (see the xfail below); drop it so later apps get none.
-    from app.extensions import socketio
-
-    socketio.server_options.pop("client_manager", None)
 
 
 def redis_is_up() -> bool:
@@ -87,10 +82,6 @@ def test_readyz_is_503_when_redis_does_not_answer(make_app):
     assert body["checks"]["redis"].startswith("error")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: app/__init__.py create_app calls init_app on the module-global SocketIO "
-    "(app/extensions.py); flask_socketio keeps server_options['client_manager'] from an earlier "
-    "init_app, so an app built without REDIS_URL after one with it still uses the Redis queue"))
 def test_an_app_without_redis_url_has_no_message_queue_even_after_one_with_it(make_app):
     from socketio import PubSubManager
 

@@ -212,8 +212,9 @@ def test_with_the_database_down_a_115_caller_is_still_queued_for_a_dispatcher(no
 
 @pytest.mark.swallowed_errors_expected
 @pytest.mark.xfail(strict=True, reason="BUG: /twilio/voice/queue-result and /twilio/voice/bridged control "
-                   "the call but are not in SAFE_TWIML_PATHS, so a failure answers 204 (no TwiML) and Twilio "
-                   "plays its application error; the 115 fallback <Dial> also depends on reading the call row")
+                   "the call but are not in SAFE_TWIML_PATHS, so a failure answers 204 (no TwiML) and "
+                   "Twilio plays its application error; the 115 fallback <Dial> also depends on reading "
+                   "the call row")
 @pytest.mark.parametrize(("path", "extra"), [
     ("/twilio/voice/queue-result", {"QueueResult": "leave", "QueueTime": "31"}),
     ("/twilio/voice/bridged", {"QueueTime": "5"}),

@@ -36,6 +36,11 @@ def bridge(twilio, sid: str) -> None:
     twiml(twilio.post("/twilio/voice/bridged", voice_params(sid, status="in-progress", QueueTime="9")))
 
 
+def queue_result(twilio, sid: str, result: str, waited: int) -> None:
+    params = voice_params(sid, status="in-progress", QueueResult=result, QueueTime=str(waited))
+    twiml(twilio.post("/twilio/voice/queue-result", params))
+
+
 def test_a_completed_call_records_its_duration(twilio, ringing, rows):
     bridge(twilio, ringing)
     status(twilio, ringing, "completed", 3, duration=95)
@@ -82,7 +87,7 @@ def test_every_unanswered_ending_needs_a_call_back(twilio, ringing, rows, final)
 
 def test_a_call_bridged_to_an_operator_then_completed_needs_no_call_back(twilio, ringing, rows):
     bridge(twilio, ringing)
-    twiml(twilio.post("/twilio/voice/queue-result", voice_params(ringing, QueueResult="bridged", QueueTime="9")))
+    queue_result(twilio, ringing, "bridged", 9)
     status(twilio, ringing, "completed", 3, duration=120)
     ticket = rows.ticket_of(ringing)
     assert not ticket.callback_needed
@@ -90,7 +95,7 @@ def test_a_call_bridged_to_an_operator_then_completed_needs_no_call_back(twilio,
 
 
 def test_a_caller_who_hangs_up_in_the_queue_needs_a_call_back(twilio, ringing, rows):
-    twiml(twilio.post("/twilio/voice/queue-result", voice_params(ringing, QueueResult="hangup", QueueTime="48")))
+    queue_result(twilio, ringing, "hangup", 48)
     status(twilio, ringing, "completed", 3, duration=70)
     assert rows.ticket_of(ringing).callback_needed
     assert rows.call(ringing).queue_time == 48

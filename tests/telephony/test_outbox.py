@@ -12,7 +12,8 @@ import redis
 import time_machine
 from rq import Queue, SimpleWorker
 
-from app.tasks.messages import send_message
+from app.tasks.messages import send_message, sweep_outbox
+from integrations.twilio_rest import SendFailed
 from tests.telephony.conftest import (
     ACCOUNT_SID,
     CALLER,
@@ -71,8 +72,6 @@ def test_sending_the_same_row_twice_makes_one_request(twilio, tw_app, fake_sms, 
 @pytest.mark.parametrize("failure", [500, 429, ConnectionRefusedError(111, "Connection refused")],
                          ids=["http-500", "http-429", "unreachable"])
 def test_a_failed_send_goes_back_to_the_queue_and_the_job_raises(twilio, tw_app, rows, failure):
-    from integrations.twilio_rest import SendFailed
-
     fake = install_fake_sms(tw_app, FakeTwilioHttp(fail_with=failure))
     new_sms_ticket(twilio)
     [message] = rows.outbox()
@@ -91,8 +90,6 @@ def test_a_failed_send_goes_back_to_the_queue_and_the_job_raises(twilio, tw_app,
 
 
 def test_after_the_last_attempt_the_message_is_marked_failed(twilio, tw_app, rows):
-    from integrations.twilio_rest import SendFailed
-
     fake = install_fake_sms(tw_app, FakeTwilioHttp(fail_with=503))
     new_sms_ticket(twilio)
     [message] = rows.outbox()
@@ -192,8 +189,6 @@ def test_with_redis_down_an_sms_still_opens_its_ticket(make_app, rows):
 
 
 def test_the_sweep_leaves_fresh_rows_to_their_own_job(twilio, tw_app, rows):
-    from app.tasks.messages import sweep_outbox
-
     new_sms_ticket(twilio)
     with tw_app.app_context():
         assert sweep_outbox() == 0

@@ -15,8 +15,14 @@ from werkzeug.serving import make_server
 from tests.telephony.conftest import (
     HOTLINE_115,
     call_sid,
+    console,
     on_duty,
+    received,
+    recording_params,
+    recording_sid,
     sign,
+    sms_params,
+    status_params,
     twiml,
     voice_params,
 )
@@ -35,6 +41,15 @@ def test_the_same_incoming_call_twice_is_one_call_one_ticket_and_the_same_answer
     ticket = rows.ticket_of(sid)
     assert [e.action for e in rows.events(ticket.id)] == ["created", "call_received"]
     assert len(rows.outbox(kind="tracking")) == 1  # and one tracking SMS
+
+
+def test_a_retried_call_is_announced_to_the_consoles_once(twilio, tw_app, session):
+    on_duty(session, username="lan")
+    operator = console(tw_app, "lan")
+    params = voice_params(call_sid())
+    twiml(twilio.post("/twilio/voice", params))
+    twiml(twilio.post("/twilio/voice", params))
+    assert len(received(operator, "call.incoming")) == 1
 
 
 def test_a_retry_with_a_later_call_status_is_still_the_same_call(twilio, session, rows):
@@ -69,9 +84,9 @@ def served(tw_app) -> Iterator[str]:
 
 
 def _post(url: str, params: dict[str, str], signature: str) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, data=urllib.parse.urlencode(params).encode(), method="POST",
-                                     headers={"X-Twilio-Signature": signature,
-                                              "Content-Type": "application/x-www-form-urlencoded"})
+    body = urllib.parse.urlencode(params).encode()
+    headers = {"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"}
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - our own test server
         return response.status, response.read()
 
@@ -114,3 +129,48 @@ def test_concurrent_calls_with_different_sids_each_get_their_ticket(served, sess
     with ThreadPoolExecutor(max_workers=20) as pool:
         assert list(pool.map(fire, sids)) == [200] * 20
     assert (rows.tickets(), rows.calls()) == (20, 20)
+
+
+def _fire_together(url: str, params: dict[str, str], times: int) -> list[int]:
+    signature = sign(url, params)
+    start = threading.Barrier(times, timeout=30)
+
+    def fire(_: int) -> int:
+        start.wait()
+        return _post(url, params, signature)[0]
+
+    with ThreadPoolExecutor(max_workers=times) as pool:
+        return list(pool.map(fire, range(times)))
+
+
+@pytest.mark.postgresql_only
+def test_twenty_concurrent_retries_of_one_sms_make_one_ticket(served, rows):
+    assert _fire_together(served + "/twilio/sms", sms_params("Cống bị tắc, nước tràn"), 20) == [200] * 20
+    assert rows.tickets() == 1
+    assert len(rows.outbox(kind="tracking")) == 1
+
+
+# Concurrent duplicates of a callback: the ticket's optimistic version refuses all but the
+# first writer (the others roll back, log, and still answer 204, which Twilio takes as done).
+
+@pytest.mark.postgresql_only
+@pytest.mark.swallowed_errors_expected
+def test_concurrent_duplicate_completed_callbacks_record_one_call_back(served, session, rows):
+    on_duty(session)
+    sid = call_sid()
+    url = served + "/twilio/voice"
+    _post(url, voice_params(sid), sign(url, voice_params(sid)))
+    params = status_params(sid, "completed", 3, duration=9)
+    assert _fire_together(served + "/twilio/voice/status", params, 10) == [204] * 10
+    assert len(rows.events(rows.ticket_of(sid).id, "callback_needed")) == 1
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.swallowed_errors_expected
+def test_concurrent_duplicate_recording_callbacks_attach_one_voicemail(served, session, rows):
+    sid = call_sid()
+    url = served + "/twilio/voice"
+    _post(url, voice_params(sid), sign(url, voice_params(sid)))
+    params = recording_params(sid, recording_sid())
+    assert _fire_together(served + "/twilio/voice/recording", params, 10) == [204] * 10
+    assert len(rows.events(rows.ticket_of(sid).id, "voicemail")) == 1

@@ -3,12 +3,16 @@ and a fallback number is configured, the caller is put through to it."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 
 from tests.telephony.conftest import (
     HOTLINE_115,
     TwilioClient,
     call_sid,
+    on_duty,
     spoken,
     twiml,
     verbs,
@@ -40,10 +44,6 @@ def test_a_115_call_goes_straight_to_the_dispatch_queue(twilio, rows):
 
 
 def test_a_115_call_is_answered_even_with_nobody_on_duty_and_outside_office_hours(make_app, rows):
-    from datetime import UTC, datetime
-
-    import time_machine
-
     client = TwilioClient(make_app(HOTLINE_1022_HOURS="mon-fri 07:30-11:30"))
     with time_machine.travel(datetime(2026, 11, 29, 15, 0, tzinfo=UTC), tick=False):  # Sunday 22:00
         root = twiml(client.voice(call_sid(), to=HOTLINE_115))
@@ -74,8 +74,9 @@ def test_a_dispatcher_who_does_not_answer_in_time_hands_the_call_to_the_fallback
     twiml(with_fallback.voice(sid, to=HOTLINE_115))
 
     def wait(seconds: int):
-        return twiml(with_fallback.post("/twilio/voice/wait", voice_params(
-            sid, status="in-progress", to=HOTLINE_115, QueuePosition="1", QueueTime=str(seconds)), "line=115"))
+        params = voice_params(sid, status="in-progress", to=HOTLINE_115, QueuePosition="1",
+                              QueueTime=str(seconds))
+        return twiml(with_fallback.post("/twilio/voice/wait", params, "line=115"))
 
     assert wait(29).find("Leave") is None
     assert verbs(wait(31)) == ["Leave"]
@@ -94,8 +95,6 @@ def test_the_1022_queue_never_leaves_for_the_115_fallback(with_fallback):
 
 
 def test_a_1022_call_that_leaves_its_queue_is_not_dialled_to_the_115_fallback(with_fallback, session):
-    from tests.telephony.conftest import on_duty
-
     on_duty(session)
     sid = call_sid()
     twiml(with_fallback.voice(sid))

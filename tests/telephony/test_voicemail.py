@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
+from tests.factories import make_user
 from tests.telephony.conftest import (
     TwilioClient,
     bearer,
@@ -68,8 +69,9 @@ def test_in_office_hours_with_an_operator_on_duty_the_menu_plays(office_hours, s
 def leave_voicemail(client: TwilioClient, sid: str, rec: str) -> None:
     with time_machine.travel(SUNDAY_MORNING, tick=False):
         twiml(client.voice(sid))
-        twiml(client.post("/twilio/voice/recorded", {**status_params(sid, "in-progress", 1),
-                                                      "RecordingUrl": "https://api.twilio.com/x", "Digits": "#"}))
+        action = {**status_params(sid, "in-progress", 1), "RecordingUrl": "https://api.twilio.com/x",
+                  "RecordingDuration": "17", "Digits": "#"}
+        twiml(client.post("/twilio/voice/recorded", action))
         assert client.post("/twilio/voice/recording", recording_params(sid, rec)).status_code == 204
 
 
@@ -99,7 +101,8 @@ def test_a_failed_or_unfinished_recording_attaches_nothing(office_hours, session
     with time_machine.travel(SUNDAY_MORNING, tick=False):
         twiml(office_hours.voice(sid))
     for status in ("failed", "absent", "in-progress"):
-        response = office_hours.post("/twilio/voice/recording", recording_params(sid, recording_sid(), status=status))
+        params = recording_params(sid, recording_sid(), status=status)
+        response = office_hours.post("/twilio/voice/recording", params)
         assert response.status_code == 204
     assert rows.events(rows.ticket_of(sid).id, "voicemail") == []
     assert rows.call(sid).recording_sid is None
@@ -107,7 +110,8 @@ def test_a_failed_or_unfinished_recording_attaches_nothing(office_hours, session
 
 def test_a_recording_for_an_unknown_call_writes_nothing(office_hours, rows):
     before = rows.snapshot()
-    assert office_hours.post("/twilio/voice/recording", recording_params(call_sid(), recording_sid())).status_code == 204
+    params = recording_params(call_sid(), recording_sid())
+    assert office_hours.post("/twilio/voice/recording", params).status_code == 204
     assert rows.snapshot() == before
 
 
@@ -136,8 +140,6 @@ def test_operators_see_the_voicemail_on_the_call_back_list_until_called_back(off
 
 
 def test_the_call_back_list_is_for_phone_staff_only(office_hours, session):
-    from tests.factories import make_user
-
     make_user(session, "staff", username="tnmt")
     app = office_hours.app
     response = app.test_client().get("/api/calls/callbacks", headers=bearer(app, "tnmt"))
@@ -149,3 +151,22 @@ def test_an_unknown_call_cannot_be_marked_called_back(office_hours, session):
     app = office_hours.app
     response = app.test_client().post(f"/api/calls/{call_sid()}/called-back", headers=bearer(app, "lan"))
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(("moment", "open_"), [
+    (datetime(2026, 11, 30, 0, 29, tzinfo=UTC), False),  # Monday 07:29 in Bình Dương
+    (datetime(2026, 11, 30, 0, 30, tzinfo=UTC), True),  # Monday 07:30
+    (datetime(2026, 11, 30, 4, 29, tzinfo=UTC), True),  # 11:29
+    (datetime(2026, 11, 30, 4, 30, tzinfo=UTC), False),  # 11:30
+    (datetime(2026, 11, 30, 5, 0, tzinfo=UTC), False),  # 12:00, the lunch break
+    (datetime(2026, 11, 30, 9, 59, tzinfo=UTC), True),  # 16:59
+    (datetime(2026, 11, 30, 10, 0, tzinfo=UTC), False),  # 17:00
+    (datetime(2026, 9, 2, 3, 0, tzinfo=UTC), False),  # National Day, a Wednesday
+    (datetime(2027, 2, 8, 3, 0, tzinfo=UTC), False),  # Tết holiday, a Monday
+], ids=str)
+def test_the_line_is_staffed_in_local_office_hours_minus_holidays(office_hours, session, moment, open_):
+    on_duty(session)
+    with time_machine.travel(moment, tick=False):
+        root = twiml(office_hours.voice(call_sid()))
+    assert (root.find("Gather") is not None) == open_
+    assert (root.find("Record") is not None) == (not open_)

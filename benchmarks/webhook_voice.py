@@ -1,0 +1,273 @@
+"""Benchmark: a signed ``POST /twilio/voice`` end to end, on the production server.
+
+    .venv/bin/python benchmarks/webhook_voice.py [--seconds 10] [--rate 100] [--clients 16,64]
+
+What runs: a fresh PostgreSQL database (migrated, directory loaded, one operator on duty,
+so every call takes the full path: ticket + call row + history lookup + tracking SMS in the
+outbox + an RQ job + a Socket.IO event through Redis, then the IVR menu) and a Redis
+database, behind ``gunicorn -c gunicorn.conf.py wsgi:app`` with HOTLINE_1022_HOURS=always.
+Every request is a new call (a new CallSid from a new mobile number), signed exactly as
+Twilio signs it. synchronous_commit is left at the server's default.
+
+Two floors are served by the same gunicorn config in the same run (benchmarks/floor_app.py):
+a bare Flask endpoint, and one that commits one row to PostgreSQL per request.
+
+Measured per server, one server at a time:
+- open loop: requests scheduled at a fixed rate (default 100/s) for N seconds; latency is
+  counted from each request's *scheduled* time, so a stalled server cannot hide queueing;
+- closed loop: C clients each sending the next request as soon as the last one answered;
+  the best throughput over the client counts is the server's maximum.
+
+Prints a Markdown table and the two targets: webhook/durable-floor throughput >= 0.5 and
+webhook p99 < 50 ms at 100 calls/s. Everything is time-bounded and cleaned up (servers,
+database, Redis keys) whatever happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from twilio.request_validator import RequestValidator
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._servers import fresh_database, gunicorn, redis_database  # noqa: E402
+from tickets.db import make_engine  # noqa: E402
+
+TOKEN = secrets.token_hex(16)  # a throw-away auth token for this run
+ACCOUNT_SID = "AC" + "be7c" * 8
+HOTLINE_1022 = "+842741022"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+DIRECTORY = Path(__file__).resolve().parent.parent / "data" / "directory"
+REQUEST_TIMEOUT = 15  # Twilio's own limit for a webhook answer
+
+
+# ---- the load ----------------------------------------------------------------------------
+
+def new_call() -> dict[str, str]:
+    """An incoming call as Twilio posts it: a new CallSid, a new Viettel mobile caller."""
+    caller = "+8439" + "".join(secrets.choice("0123456789") for _ in range(7))
+    return {"AccountSid": ACCOUNT_SID, "ApiVersion": "2010-04-01", "CallSid": "CA" + secrets.token_hex(16),
+            "CallStatus": "ringing", "Direction": "inbound", "From": caller, "To": HOTLINE_1022,
+            "Caller": caller, "Called": HOTLINE_1022, "FromCountry": "VN", "ToCountry": "VN",
+            "CallerCountry": "VN", "CalledCountry": "VN", "FromCity": "THU DAU MOT", "ToState": "Binh Duong"}
+
+
+@dataclass
+class Target:
+    name: str
+    url: str
+    expect: bytes  # in every good answer: proves the intended path ran
+    signer: RequestValidator = field(default_factory=lambda: RequestValidator(TOKEN))
+
+    def request(self) -> tuple[dict[str, str], dict[str, str]]:
+        params = new_call()
+        return params, {"X-Twilio-Signature": self.signer.compute_signature(self.url, params)}
+
+
+@dataclass
+class Result:
+    latencies: list[float] = field(default_factory=list)  # seconds
+    errors: int = 0
+    elapsed: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
+
+    def pct(self, q: float) -> float:
+        """Nearest-rank percentile, in milliseconds."""
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+async def _send(http: aiohttp.ClientSession, target: Target) -> bool:
+    data, headers = target.request()
+    try:
+        async with http.post(target.url, data=data, headers=headers) as response:
+            body = await response.read()
+            return response.status == 200 and target.expect in body
+    except (TimeoutError, aiohttp.ClientError):
+        return False
+
+
+def _session(limit: int) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit),
+                                 timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT))
+
+
+async def open_loop(target: Target, rate: float, seconds: float) -> Result:
+    """Requests at fixed times; latency measured from the scheduled time."""
+    result = Result()
+    async with _session(limit=0) as http:
+        loop = asyncio.get_running_loop()
+        start = loop.time() + 0.2
+
+        async def at(moment: float) -> None:
+            await asyncio.sleep(max(0.0, moment - loop.time()))
+            ok = await _send(http, target)
+            if ok:
+                result.latencies.append(loop.time() - moment)
+            else:
+                result.errors += 1
+
+        count = int(rate * seconds)
+        await asyncio.wait_for(asyncio.gather(*(at(start + i / rate) for i in range(count))),
+                               timeout=seconds + REQUEST_TIMEOUT + 5)
+        result.elapsed = max(loop.time() - start, seconds)
+    return result
+
+
+async def closed_loop(target: Target, clients: int, seconds: float) -> Result:
+    """``clients`` senders, each sending again as soon as answered."""
+    result = Result()
+    async with _session(limit=clients) as http:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        end = start + seconds
+
+        async def client() -> None:
+            while loop.time() < end:
+                sent = loop.time()
+                if await _send(http, target):
+                    result.latencies.append(loop.time() - sent)
+                else:
+                    result.errors += 1
+
+        await asyncio.wait_for(asyncio.gather(*(client() for _ in range(clients))),
+                               timeout=seconds + REQUEST_TIMEOUT + 5)
+        result.elapsed = loop.time() - start
+    return result
+
+
+@dataclass
+class Report:
+    name: str
+    open: Result
+    closed: dict[int, Result]
+
+    @property
+    def best(self) -> tuple[int, Result]:
+        return max(self.closed.items(), key=lambda item: item[1].rate)
+
+
+async def measure(target: Target, rate: float, seconds: float, clients: list[int]) -> Report:
+    await closed_loop(target, 8, 2.0)  # warm up: connections, pools, caches
+    opened = await open_loop(target, rate, seconds)
+    closed = {c: await closed_loop(target, c, min(seconds, 8.0)) for c in clients}
+    return Report(target.name, opened, closed)
+
+
+# ---- the servers -------------------------------------------------------------------------
+
+def prepare(database_url: str) -> None:
+    """Migrate, load the directory, put one operator on duty, and make the floor's table."""
+    from benchmarks.floor_app import TABLE
+    from tickets.accounts import save_user
+    from tickets.directory_import import load_directory
+    from tickets.schema import migrate
+
+    migrate(database_url)
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            load_directory(session, DIRECTORY)
+            user = save_user(session, "bench-operator", role="operator", password=secrets.token_urlsafe(16))
+            user.on_duty = True
+            session.commit()
+        with engine.begin() as conn:
+            conn.execute(text(f"CREATE TABLE {TABLE} (id bigserial PRIMARY KEY, sid varchar(64), "
+                              "at timestamptz NOT NULL)"))
+    finally:
+        engine.dispose()
+
+
+def count_rows(database_url: str) -> dict[str, int]:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return {table: conn.scalar(text(f"SELECT count(*) FROM {table}"))  # noqa: S608 - fixed names
+                    for table in ("tickets", "calls", "outbound_messages", "bench_floor")}
+    finally:
+        engine.dispose()
+
+
+def run(args: argparse.Namespace) -> list[Report]:
+    reports = []
+    with fresh_database("bench_webhook") as database_url, redis_database(REDIS_URL):
+        prepare(database_url)
+        app_env = {"DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "TWILIO_AUTH_TOKEN": TOKEN,
+                   "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "PUBLIC_BASE_URL": "{base}",
+                   "HOTLINE_1022_HOURS": "always", "HOTLINE_DEMO": "", "SECRET_KEY": secrets.token_hex(16),
+                   "FLOOR_DATABASE_URL": database_url}
+        servers = [
+            ("bare Flask floor", "benchmarks.floor_app:create('bare')", "/floor", b"<Response>"),
+            ("durable floor (1 committed INSERT)", "benchmarks.floor_app:create('durable')", "/floor",
+             b"<Response>"),
+            ("POST /twilio/voice", "wsgi:app", "/twilio/voice", b"<Gather"),
+        ]
+        for name, app, path, expect in servers:
+            with gunicorn(app, app_env) as base:
+                print(f"measuring {name} at {base} …", file=sys.stderr, flush=True)
+                reports.append(asyncio.run(measure(Target(name, base + path, expect), args.rate,
+                                                   args.seconds, args.clients)))
+        rows = count_rows(database_url)
+        webhook = reports[-1]
+        answered = len(webhook.open.latencies) + sum(len(r.latencies) for r in webhook.closed.values())
+        print(f"database after the run: {rows} (webhook answers counted: {answered} + warm-up)",
+              file=sys.stderr)
+    return reports
+
+
+def table(reports: list[Report], rate: float) -> str:
+    lines = [
+        f"| server | open loop {rate:g}/s: req/s | p50 ms | p99 ms | errors "
+        "| closed loop max req/s (clients) | p50 ms | p99 ms | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in reports:
+        clients, best = r.best
+        lines.append(f"| {r.name} | {r.open.rate:.1f} | {r.open.pct(50):.1f} | {r.open.pct(99):.1f} "
+                     f"| {r.open.errors} | {best.rate:.0f} ({clients}) | {best.pct(50):.1f} "
+                     f"| {best.pct(99):.1f} | {sum(x.errors for x in r.closed.values())} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="open-loop duration (default 10)")
+    parser.add_argument("--rate", type=float, default=100.0, help="open-loop offered calls/s (default 100)")
+    parser.add_argument("--clients", type=lambda s: [int(x) for x in s.split(",")], default=[16, 64],
+                        help="closed-loop client counts (default 16,64)")
+    args = parser.parse_args()
+
+    started = time.monotonic()
+    reports = run(args)
+    floor, webhook = reports[1], reports[2]
+    ratio = webhook.best[1].rate / floor.best[1].rate
+    p99 = webhook.open.pct(99)
+    print(table(reports, args.rate))
+    print()
+    print(f"- webhook / durable-floor max throughput: **{ratio:.2f}** (target ≥ 0.5: "
+          f"{'met' if ratio >= 0.5 else 'NOT met'})")
+    print(f"- webhook p99 at {args.rate:g} calls/s: **{p99:.1f} ms** (target < 50 ms: "
+          f"{'met' if p99 < 50 else 'NOT met'})")
+    print(f"- gunicorn -c gunicorn.conf.py (1 worker, gthread); {os.cpu_count()} CPUs shared with the "
+          f"load generator; run took {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""SLA tests: the real policies loaded, PostgreSQL-only tests skipped on SQLite."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.conftest import ROOT
+from tickets.sla_policies import load_policies
+
+POLICIES = ROOT / "data" / "sla" / "policies.csv"
+
+
+def on_sqlite() -> bool:
+    url = os.environ.get("TEST_DATABASE_URL")
+    return bool(url) and make_url(url).get_backend_name() == "sqlite"
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("postgresql_only") and on_sqlite():
+        pytest.skip("needs PostgreSQL (concurrent sessions, percentile_cont)")
+
+
+@pytest.fixture
+def policies(session) -> Path:
+    """The shipped policies in the database (idempotent; the rows may stay between tests)."""
+    load_policies(session, Path(POLICIES))
+    session.commit()
+    return POLICIES

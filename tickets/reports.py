@@ -1,0 +1,381 @@
+"""SLA reports: standing per contact point, hospital and line, and the list of breaches.
+
+Plain SQLAlchemy, no web framework. Every query is narrowed by
+``tickets.permissions.readable_tickets`` so a report shows exactly the tickets its reader
+may read (the rule lives in one place).
+
+Definitions (the API and the supervisor page show these figures):
+
+* Period: local days ``start``..``end`` inclusive in the hotline's time zone.
+* ``tickets``: tickets created in the period (the cohort every ticket figure is about).
+* On time, per clock: of the cohort's clock runs stopped *and scored* (``met`` not null —
+  a reassignment stops a clock unscored), the share that met its due time. Median and p90
+  are of those runs' ``elapsed_seconds`` (working time on the clock's calendar), as
+  PostgreSQL's ``percentile_cont`` computes them (linear interpolation); elsewhere the same
+  interpolation in Python.
+* Backlog: tickets open *now* (new, assigned, in progress), whatever their creation date,
+  by wall-clock age: [0, 1 d), [1 d, 3 d), [3 d, 7 d), 7 d and more.
+* Reopen rate: cohort tickets with a ``reopen`` event / cohort tickets with a ``resolve``
+  event. Satisfaction: answers ``1`` (hài lòng) / survey answers (1 or 2).
+* Calls, per line and local hour of arrival: calls; answered within 15 s (queue_time ≤ 15
+  and answered); abandoned (ended, never answered, not a voicemail). Both shares are of all
+  calls in that hour.
+* Breaches: clock runs stopped late (``met`` false), marked breached by the sweep, or
+  running past their due time now; dated by their due time (else the breach time).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Integer, Select, and_, case, func, or_, select, true, tuple_
+from sqlalchemy.orm import Session
+
+from tickets.accounts import Role
+from tickets.calls import Call
+from tickets.directory import ContactPoint, Hospital
+from tickets.errors import Forbidden
+from tickets.lifecycle import LINES, OPEN_STATUSES
+from tickets.models import Ticket, TicketEvent
+from tickets.permissions import Actor, readable_tickets
+from tickets.sla import CLOCKS, Calendars, SlaClock
+
+BACKLOG_BUCKETS = ("lt_1d", "d1_3", "d3_7", "gt_7d")
+_BUCKET_EDGES = (timedelta(days=1), timedelta(days=3), timedelta(days=7))
+ANSWER_TARGET_SECONDS = 15
+MAX_PERIOD_DAYS = 731
+DEFAULT_DAYS = 30
+_OPEN = sorted(str(s) for s in OPEN_STATUSES)
+
+
+# ---- who may read ------------------------------------------------------------------------
+
+def authorize_reports(actor: Actor) -> None:
+    """Supervisors and admins read everything; staff, hospital users, operators and
+    dispatchers read their own share (narrowed by ``readable_tickets``); others nothing."""
+    role = actor.role
+    if role in (Role.SUPERVISOR, Role.ADMIN, Role.OPERATOR, Role.DISPATCHER, "system"):
+        return
+    if role == Role.STAFF and getattr(actor, "contact_point_id", None) is not None:
+        return
+    if role == Role.HOSPITAL and getattr(actor, "hospital_id", None) is not None:
+        return
+    raise Forbidden(f"Your role ({role}) may not read SLA reports")
+
+
+# ---- the period --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Period:
+    """Local days ``start``..``end`` inclusive."""
+
+    start: date
+    end: date
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+    @classmethod
+    def last_days(cls, now: datetime, days: int = 30, timezone: str = "Asia/Ho_Chi_Minh") -> Period:
+        """The ``days`` local days ending today (today included)."""
+        today = now.astimezone(ZoneInfo(timezone)).date()
+        return cls(today - timedelta(days=days - 1), today, timezone)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """[first local midnight, the midnight after the last day) as aware datetimes."""
+        return (datetime.combine(self.start, time(0), self.zone),
+                datetime.combine(self.end + timedelta(days=1), time(0), self.zone))
+
+
+# ---- result shapes -----------------------------------------------------------------------
+
+def pct(part: int, whole: int) -> float | None:
+    """``part`` as a percentage of ``whole`` to one decimal; None when there is no whole."""
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def percentile_cont(values: Iterable[float], q: float) -> float | None:
+    """PostgreSQL's ``percentile_cont(q)``: linear interpolation between closest ranks."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    pos = (len(ordered) - 1) * q
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+@dataclass
+class ClockStats:
+    scored: int = 0
+    met: int = 0
+    median_seconds: float | None = None
+    p90_seconds: float | None = None
+
+    @property
+    def on_time_pct(self) -> float | None:
+        return pct(self.met, self.scored)
+
+
+@dataclass
+class GroupRow:
+    """One contact point, one hospital, or everything (``code`` None)."""
+
+    code: str | None
+    name: str
+    tickets: int = 0
+    clocks: dict[str, ClockStats] = field(default_factory=lambda: {c: ClockStats() for c in CLOCKS})
+    backlog: dict[str, int] = field(default_factory=lambda: dict.fromkeys(BACKLOG_BUCKETS, 0))
+    resolved: int = 0
+    reopened: int = 0
+    surveys: int = 0
+    satisfied: int = 0
+
+    @property
+    def reopen_pct(self) -> float | None:
+        return pct(self.reopened, self.resolved)
+
+    @property
+    def satisfaction_pct(self) -> float | None:
+        return pct(self.satisfied, self.surveys)
+
+
+@dataclass
+class CallRow:
+    line: str
+    hour: int  # local
+    calls: int = 0
+    answered_15s: int = 0
+    abandoned: int = 0
+
+    @property
+    def answered_15s_pct(self) -> float | None:
+        return pct(self.answered_15s, self.calls)
+
+    @property
+    def abandoned_pct(self) -> float | None:
+        return pct(self.abandoned, self.calls)
+
+
+@dataclass
+class Summary:
+    period: Period
+    line: str | None
+    contact_points: list[GroupRow]
+    hospitals: list[GroupRow]
+    total: GroupRow
+    calls: list[CallRow]
+
+
+# ---- the summary -------------------------------------------------------------------------
+
+def _scope(actor: Actor, line: str | None):
+    """Readable tickets on ``line`` (``line IN (both)`` lets the line/status index serve)."""
+    return and_(readable_tickets(actor), (Ticket.line == line) if line else Ticket.line.in_(LINES))
+
+
+class _Rollup:
+    """Rows keyed by contact point id, hospital id and the total, filled from counts that
+    are grouped by (contact point, hospital) and added up here."""
+
+    def __init__(self) -> None:
+        self.cps: dict[int, GroupRow] = {}
+        self.hospitals: dict[int, GroupRow] = {}
+        self.total = GroupRow(None, "")
+
+    def cp(self, key: int) -> GroupRow:
+        return self.cps.setdefault(key, GroupRow(None, ""))
+
+    def hospital(self, key: int) -> GroupRow:
+        return self.hospitals.setdefault(key, GroupRow(None, ""))
+
+    def rows_for(self, cp_id: int | None, hospital_id: int | None) -> list[GroupRow]:
+        rows = [self.total]
+        if cp_id is not None:
+            rows.append(self.cp(cp_id))
+        if hospital_id is not None:
+            rows.append(self.hospital(hospital_id))
+        return rows
+
+
+def _ticket_counts(session: Session, scope, lo: datetime, hi: datetime, roll: _Rollup) -> None:
+    outcome = (select(TicketEvent.ticket_id,
+                      func.max(case((TicketEvent.action == "resolve", 1), else_=0)).label("resolved"),
+                      func.max(case((TicketEvent.action == "reopen", 1), else_=0)).label("reopened"))
+               .where(TicketEvent.action.in_(("resolve", "reopen")), TicketEvent.at >= lo)
+               .group_by(TicketEvent.ticket_id).subquery())
+    stmt = (select(Ticket.contact_point_id, Ticket.hospital_id, func.count(),
+                   func.coalesce(func.sum(outcome.c.resolved), 0),
+                   func.coalesce(func.sum(outcome.c.reopened), 0),
+                   func.count(Ticket.satisfaction),
+                   func.sum(case((Ticket.satisfaction == 1, 1), else_=0)))
+            .outerjoin(outcome, outcome.c.ticket_id == Ticket.id)
+            .where(scope, Ticket.created_at >= lo, Ticket.created_at < hi)
+            .group_by(Ticket.contact_point_id, Ticket.hospital_id))
+    for cp_id, h_id, tickets, resolved, reopened, surveys, satisfied in session.execute(stmt):
+        for row in roll.rows_for(cp_id, h_id):
+            row.tickets += tickets
+            row.resolved += int(resolved)
+            row.reopened += int(reopened)
+            row.surveys += surveys
+            row.satisfied += int(satisfied or 0)
+
+
+def _backlog(session: Session, scope, now: datetime, roll: _Rollup) -> None:
+    day1, day3, day7 = (now - edge for edge in _BUCKET_EDGES)
+    created = Ticket.created_at
+    buckets = (created > day1, and_(created <= day1, created > day3),
+               and_(created <= day3, created > day7), created <= day7)
+    stmt = (select(Ticket.contact_point_id, Ticket.hospital_id,
+                   *(func.sum(case((cond, 1), else_=0)) for cond in buckets))
+            .where(scope, Ticket.status.in_(_OPEN))
+            .group_by(Ticket.contact_point_id, Ticket.hospital_id))
+    for cp_id, h_id, *counts in session.execute(stmt):
+        for row in roll.rows_for(cp_id, h_id):
+            for bucket, n in zip(BACKLOG_BUCKETS, counts, strict=True):
+                row.backlog[bucket] += int(n or 0)
+
+
+def _clock_stats(session: Session, scope, lo: datetime, hi: datetime, roll: _Rollup) -> None:
+    where = (scope, Ticket.created_at >= lo, Ticket.created_at < hi, SlaClock.met.is_not(None))
+    if session.get_bind().dialect.name == "postgresql":
+        _clock_stats_sql(session, where, roll)
+        return
+    # Portable fallback: the scored runs, with the same interpolation in Python.
+    stmt = (select(Ticket.contact_point_id, Ticket.hospital_id, SlaClock.clock, SlaClock.met,
+                   SlaClock.elapsed_seconds).join(Ticket, Ticket.id == SlaClock.ticket_id).where(*where))
+    samples: dict[int, tuple[ClockStats, list[float]]] = {}
+    for cp_id, h_id, clock, met, elapsed in session.execute(stmt):
+        for row in roll.rows_for(cp_id, h_id):
+            stats = row.clocks[clock]
+            stats.scored += 1
+            stats.met += bool(met)
+            samples.setdefault(id(stats), (stats, []))[1].append(elapsed or 0.0)
+    for stats, sample in samples.values():
+        stats.median_seconds = percentile_cont(sample, 0.5)
+        stats.p90_seconds = percentile_cont(sample, 0.9)
+
+
+def _clock_stats_sql(session: Session, where: tuple, roll: _Rollup) -> None:
+    elapsed = func.coalesce(SlaClock.elapsed_seconds, 0.0)
+    stmt = (select(func.grouping(Ticket.contact_point_id), func.grouping(Ticket.hospital_id),
+                   Ticket.contact_point_id, Ticket.hospital_id, SlaClock.clock, func.count(),
+                   func.sum(case((SlaClock.met, 1), else_=0)),
+                   func.percentile_cont(0.5).within_group(elapsed),
+                   func.percentile_cont(0.9).within_group(elapsed))
+            .join(Ticket, Ticket.id == SlaClock.ticket_id).where(*where)
+            .group_by(func.grouping_sets(tuple_(Ticket.contact_point_id, SlaClock.clock),
+                                         tuple_(Ticket.hospital_id, SlaClock.clock),
+                                         tuple_(SlaClock.clock))))
+    for no_cp, no_h, cp_id, h_id, clock, scored, met, median, p90 in session.execute(stmt):
+        if not no_cp:
+            if cp_id is None:
+                continue
+            row = roll.cp(cp_id)
+        elif not no_h:
+            if h_id is None:
+                continue
+            row = roll.hospital(h_id)
+        else:
+            row = roll.total
+        row.clocks[clock] = ClockStats(scored, int(met or 0), median, p90)
+
+
+def _calls(session: Session, actor: Actor, line: str | None, lo: datetime, hi: datetime,
+           zone: ZoneInfo) -> list[CallRow]:
+    answered_15s = and_(Call.queue_time <= ANSWER_TARGET_SECONDS, Call.answered_at.is_not(None))
+    abandoned = and_(Call.ended_at.is_not(None), Call.answered_at.is_(None), Call.voicemail.is_(False))
+    where = (readable_tickets(actor), Call.started_at >= lo, Call.started_at < hi,
+             (Call.line == line) if line else true())
+    rows: dict[tuple[str, int], CallRow] = {}
+    if session.get_bind().dialect.name == "postgresql":
+        hour = func.extract("hour", func.timezone(zone.key, Call.started_at)).cast(Integer)
+        stmt = (select(Call.line, hour, func.count(), func.sum(case((answered_15s, 1), else_=0)),
+                       func.sum(case((abandoned, 1), else_=0)))
+                .join(Ticket, Ticket.id == Call.ticket_id).where(*where).group_by(Call.line, hour))
+        for call_line, h, n, fast, lost in session.execute(stmt):
+            rows[(call_line, int(h))] = CallRow(call_line, int(h), n, int(fast or 0), int(lost or 0))
+    else:
+        stmt = (select(Call.line, Call.started_at, case((answered_15s, 1), else_=0),
+                       case((abandoned, 1), else_=0))
+                .join(Ticket, Ticket.id == Call.ticket_id).where(*where))
+        for call_line, started, fast, lost in session.execute(stmt):
+            h = started.astimezone(zone).hour
+            row = rows.setdefault((call_line, h), CallRow(call_line, h))
+            row.calls += 1
+            row.answered_15s += fast
+            row.abandoned += lost
+    return [rows[k] for k in sorted(rows)]
+
+
+def _named(session: Session, model, rows: dict[int, GroupRow], name_column) -> list[GroupRow]:
+    if not rows:
+        return []
+    for key, code, name in session.execute(select(model.id, model.code, name_column)
+                                           .where(model.id.in_(list(rows)))):
+        rows[key].code, rows[key].name = code, name
+    return sorted(rows.values(), key=lambda r: r.code)
+
+
+def summary(session: Session, actor: Actor, period: Period, now: datetime,
+            line: str | None = None) -> Summary:
+    """The SLA standing of what ``actor`` may read, for ``period`` (and ``line``)."""
+    authorize_reports(actor)
+    lo, hi = period.bounds()
+    scope = _scope(actor, line)
+    roll = _Rollup()
+    _ticket_counts(session, scope, lo, hi, roll)
+    _clock_stats(session, scope, lo, hi, roll)
+    _backlog(session, scope, now, roll)
+    roll.total.name = "*"
+    return Summary(period=period, line=line,
+                   contact_points=_named(session, ContactPoint, roll.cps, ContactPoint.name_vi),
+                   hospitals=_named(session, Hospital, roll.hospitals, Hospital.name),
+                   total=roll.total, calls=_calls(session, actor, line, lo, hi, period.zone))
+
+
+# ---- breaches ----------------------------------------------------------------------------
+
+@dataclass
+class Breach:
+    clock: SlaClock
+    ticket: Ticket
+    late_seconds: float  # working time past due (on the clock's calendar)
+
+
+def _breaches_query(actor: Actor, period: Period, now: datetime, line: str | None,
+                    contact_point_id: int | None) -> Select:
+    lo, hi = period.bounds()
+    moment = func.coalesce(SlaClock.due_at, SlaClock.breached_at)
+    stmt = (select(SlaClock, Ticket).join(Ticket, Ticket.id == SlaClock.ticket_id)
+            .where(_scope(actor, line), moment >= lo, moment < hi,
+                   or_(SlaClock.met.is_(False), SlaClock.breached_at.is_not(None),
+                       and_(SlaClock.stopped_at.is_(None), SlaClock.due_at <= now))))
+    if contact_point_id is not None:
+        stmt = stmt.where(Ticket.contact_point_id == contact_point_id)
+    return stmt.order_by(moment.desc(), SlaClock.id.desc())
+
+
+def late_by(row: SlaClock, now: datetime, calendars: Calendars) -> float:
+    """How much working time the run spent (or has spent so far) past its due time."""
+    if row.stopped_at is not None:
+        return max((row.elapsed_seconds or 0.0) - row.target_seconds, 0.0)
+    if row.due_at is None:  # paused after the breach: what was left is nothing
+        return 0.0
+    return calendars.of(row.business_hours).between(row.due_at, now).total_seconds()
+
+
+def breaches(session: Session, actor: Actor, period: Period, now: datetime, calendars: Calendars, *,
+             line: str | None = None, contact_point_id: int | None = None, page: int = 1,
+             per_page: int = 25) -> tuple[list[Breach], int]:
+    """One page of breached clock runs ``actor`` may read, newest first, and the total."""
+    authorize_reports(actor)
+    stmt = _breaches_query(actor, period, now, line, contact_point_id)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    return [Breach(clock, ticket, late_by(clock, now, calendars)) for clock, ticket in rows], total
