@@ -13,7 +13,7 @@ from tickets.db import utcnow
 from tickets.models import Ticket
 from tickets.permissions import SystemActor
 
-DEMO_PASSWORD = "hotline-demo"  # demo only: printed by `make run`, documented in the README
+DEMO_PASSWORD = "hotline-demo"  # noqa: S105 - demo only: printed by `make run`, documented in the README
 
 # username, role, contact point or hospital, display name
 DEMO_ACCOUNTS = [

@@ -15,8 +15,8 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.api.serialize import ticket_out
-from app.extensions import socketio
 from app.calendars import sla_calendars
+from app.extensions import socketio
 from app.jobs import jobs
 from app.timefmt import local
 from tickets import sla

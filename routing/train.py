@@ -95,10 +95,19 @@ def export(pipeline: Pipeline, meta: dict[str, Any]) -> classifiers.Classifier:
     # A class no fold's estimator saw gets a very low score: its calibrated probability ≈ 0.
     calibration = np.tile(np.array([[0.0], [50.0]]), (len(folds), 1, len(classes)))
     for f, fold in enumerate(folds):
-        for j, label in enumerate(fold.estimator.classes_):
-            c = classes.index(str(label))
-            weights[f, :, c] = fold.estimator.coef_[j]
-            intercepts[f, c] = fold.estimator.intercept_[j]
+        estimator, labels = fold.estimator, [classes.index(str(c)) for c in fold.estimator.classes_]
+        if len(labels) == 2:
+            # Binary: one score s for the second class, p1 = σ(-(a·s + b)) and p0 = 1 - p1,
+            # which is the same expression with -a and -b.
+            a, b = fold.calibrators[0].a_, fold.calibrators[0].b_
+            for c, sign in zip(labels, (-1.0, 1.0), strict=True):
+                weights[f, :, c] = estimator.coef_[0]
+                intercepts[f, c] = estimator.intercept_[0]
+                calibration[f, :, c] = (sign * a, sign * b)
+            continue
+        for j, c in enumerate(labels):
+            weights[f, :, c] = estimator.coef_[j]
+            intercepts[f, c] = estimator.intercept_[j]
             calibration[f, :, c] = (fold.calibrators[j].a_, fold.calibrators[j].b_)
 
     def vocabulary(v: TfidfVectorizer) -> classifiers.Vocabulary:

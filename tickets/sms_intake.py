@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tickets import sms_texts
-from tickets.codes import ALPHABET, LENGTH, normalise_code
+from tickets.codes import ALPHABET, normalise_code
 from tickets.events import TicketChanged
 from tickets.lifecycle import OPEN_STATUSES, Status
 from tickets.messages import find_inbound, queue_message, record_inbound

@@ -5,13 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
+from app.api.schemas import CallOut, EventOut, Named, TicketDetail, TicketOut
+from app.timefmt import local
 from tickets import lifecycle
 from tickets.calls import Call
 from tickets.models import Ticket, TicketEvent
 from tickets.permissions import Actor, can_read, may
-
-from app.api.schemas import CallOut, EventOut, Named, TicketDetail, TicketOut
-from app.timefmt import local
 
 
 def allowed_for(ticket: Ticket, actor: Actor | None) -> list[str]:

@@ -5,8 +5,8 @@ import pytest
 
 from routing.dispatch import next_hospital, should_escalate
 from routing.errors import RoutingInputError
-from routing.hospitals import HospitalIndex, RoadFactorEstimator, rank
 from routing.geo import haversine_m
+from routing.hospitals import HospitalIndex, RoadFactorEstimator, rank
 
 
 @pytest.fixture(scope="module")
