@@ -22,7 +22,7 @@ import numpy as np
 
 from routing.keywords import KeywordHit, KeywordMatcher
 from routing.reasons import Reason
-from routing.text import fold, vietnamese_share
+from routing.text import fold, fold_char_by_char, normalise, vietnamese_share
 
 # Callers paste whole letters; the first part says what it is about and keeps time bounded.
 MAX_CHARS = 2_000
@@ -43,17 +43,15 @@ def model_text(text: str) -> str:
 
 def char_ngrams(text: str, low: int, high: int) -> list[str]:
     """Character n-grams inside space-padded words (scikit-learn's ``char_wb`` analyzer)."""
-    grams = []
+    grams: list[str] = []
     for word in _WHITESPACES.sub(" ", text).split():
         word = f" {word} "
+        size = len(word)
         for n in range(low, high + 1):
-            offset = 0
-            grams.append(word[offset:offset + n])
-            while offset + n < len(word):
-                offset += 1
-                grams.append(word[offset:offset + n])
-            if offset == 0:  # a word shorter than n counts once
+            if size <= n:  # a word no longer than n counts once, and no longer n-grams follow
+                grams.append(word)
                 break
+            grams.extend([word[i:i + n] for i in range(size - n + 1)])
     return grams
 
 
@@ -78,11 +76,12 @@ class Vocabulary:
     def vector(self, folded: str) -> tuple[np.ndarray, np.ndarray]:
         """(indices, values): sublinear tf × idf, L2-normalised, as scikit-learn computes it."""
         grams = (char_ngrams if self.analyzer == "char_wb" else word_ngrams)(folded, *self.ngram_range)
-        counts = Counter(self.index[g] for g in grams if g in self.index)
-        if not counts:
+        index = self.index
+        known = [(index[g], c) for g, c in Counter(grams).items() if g in index]
+        if not known:
             return np.zeros(0, dtype=np.intp), np.zeros(0)
-        idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=float, count=len(counts))
+        idx = np.fromiter((i for i, _ in known), dtype=np.intp, count=len(known))
+        tf = np.fromiter((c for _, c in known), dtype=float, count=len(known))
         values = (1.0 + np.log(tf)) * self.idf[idx]
         return idx, values / math.sqrt(float(values @ values))
 
@@ -172,15 +171,17 @@ class Classifier:
                 out.append(EMPTY)
                 continue
             head = clean[:MAX_CHARS]
-            hits = self.matcher.find(head)
-            out.append(self._proposal(head, self.probabilities(head, hits), hits, len(clean) > MAX_CHARS))
+            normalised = normalise(head)
+            folded = fold_char_by_char(normalised)
+            hits = self.matcher.find_normalised(normalised, folded)
+            out.append(self._proposal(folded, self._probabilities(folded, hits), hits, len(clean) > MAX_CHARS))
         return out
 
-    def probabilities(self, text: str, hits: list[KeywordHit] | None = None) -> np.ndarray:
+    def probabilities(self, text: str) -> np.ndarray:
         """Calibrated probability of each class (in ``classes`` order) for one text."""
-        folded = model_text(text)
-        if hits is None:
-            hits = self.matcher.find(text[:MAX_CHARS])
+        return self._probabilities(model_text(text), self.matcher.find(text[:MAX_CHARS]))
+
+    def _probabilities(self, folded: str, hits: list[KeywordHit]) -> np.ndarray:
         c_idx, c_val = self.chars.vector(folded)
         w_idx, w_val = self.words.vector(folded)
         k_val = self.matcher.vector_from_hits(hits) * self.keyword_scale
@@ -195,11 +196,11 @@ class Classifier:
                           where=totals != 0)
         return np.minimum(proba, 1.0).mean(axis=0)
 
-    def _proposal(self, text: str, probabilities: np.ndarray, hits: list[KeywordHit],
+    def _proposal(self, folded: str, probabilities: np.ndarray, hits: list[KeywordHit],
                   truncated: bool) -> Proposal:
         order = np.argsort(-probabilities, kind="stable")[:5]
         ranked = tuple((self.classes[j], float(probabilities[j])) for j in order)
-        share = vietnamese_share(text)
+        share = vietnamese_share(folded)
         confidence = ranked[0][1]
         if share < MIN_VIETNAMESE:
             # A model of Vietnamese has nothing to say about other languages, however sure it looks.

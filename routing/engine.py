@@ -172,39 +172,55 @@ def _alternatives(directory: Directory, primary: RuleMatch, others: list[RuleMat
                   category_confidence: float, ranked: tuple[tuple[str, float], ...],
                   location: Location) -> tuple[Alternative, ...]:
     found: dict[str, Alternative] = {}
-
-    def offer(alternative: Alternative) -> None:
+    offers = (_other_places(directory, chosen, category_confidence, location)
+              + _less_specific(primary, others, chosen, category_confidence, location)
+              + _other_categories(directory, chosen, ranked, location))
+    for alternative in offers:
         current = found.get(alternative.contact_point)
         if alternative.contact_point != primary.contact_point and (
                 current is None or alternative.confidence > current.confidence):
             found[alternative.contact_point] = alternative
+    ordered = sorted(found.values(), key=lambda a: (-a.confidence, a.contact_point))
+    return tuple(ordered[:MAX_ALTERNATIVES])
 
+
+def _other_places(directory: Directory, chosen: str | None, category_confidence: float,
+                  location: Location) -> list[Alternative]:
     # The same category, had the caller been in another candidate district or ward.
+    offers = []
     for candidate in location.candidates:
         if candidate.district_code in (None, location.district_code) and candidate.ward_code == location.ward_code:
             continue
         match = next(matches(directory.rules, chosen, candidate.district_code, candidate.ward_code, directory),
                      None)
         if match is not None:
-            offer(Alternative(match.contact_point, category_confidence * candidate.confidence, Reason(
+            offers.append(Alternative(match.contact_point, category_confidence * candidate.confidence, Reason(
                 "location", f"Nếu người gọi ở huyện {candidate.district_code}: {match.contact_point}",
                 f"If the caller is in district {candidate.district_code}: {match.contact_point}",
                 {"district_code": candidate.district_code, "ward_code": candidate.ward_code}), chosen))
-    # The same category by a less specific rule (the provincial owner of a district matter).
-    # Worth as much as the doubt about the place the primary rule relied on.
-    for match in others:
-        if not match.rule.is_fallback:
-            doubt = 1 - location.confidence * 0.9 if _location_weight(primary, location) < 1.0 else 0.1
-            offer(Alternative(match.contact_point, category_confidence * doubt * 0.5, match.reason(), chosen))
-    # The runner-up categories.
+    return offers
+
+
+def _less_specific(primary: RuleMatch, others: list[RuleMatch], chosen: str | None, category_confidence: float,
+                   location: Location) -> list[Alternative]:
+    # The same category by a less specific rule (the provincial owner of a district matter),
+    # worth as much as the doubt about the place the primary rule relied on.
+    doubt = 1 - location.confidence * 0.9 if _location_weight(primary, location) < 1.0 else 0.1
+    return [Alternative(m.contact_point, category_confidence * doubt * 0.5, m.reason(), chosen)
+            for m in others if not m.rule.is_fallback]
+
+
+def _other_categories(directory: Directory, chosen: str | None, ranked: tuple[tuple[str, float], ...],
+                      location: Location) -> list[Alternative]:
+    # The runner-up categories of the classifier.
+    offers = []
     for code, probability in ranked:
         if code == chosen or probability < 0.05:
             continue
         match = next(matches(directory.rules, code, location.district_code, location.ward_code, directory), None)
         if match is not None:
-            offer(Alternative(match.contact_point, probability, Reason(
+            offers.append(Alternative(match.contact_point, probability, Reason(
                 "classifier", f"Nếu lĩnh vực là {code} ({probability:.0%}): {match.contact_point}",
                 f"If the category is {code} ({probability:.0%}): {match.contact_point}",
                 {"category": code, "probability": round(probability, 3)}), code))
-    ordered = sorted(found.values(), key=lambda a: (-a.confidence, a.contact_point))
-    return tuple(ordered[:MAX_ALTERNATIVES])
+    return offers

@@ -39,7 +39,7 @@ def _accents_fit(written: str, keyword: str) -> bool:
     # Each letter is either the keyword's own or written without its mark: "chay" may be
     # "cháy", but "chạy" is not.
     return len(written) == len(keyword) and all(
-        w == k or w == f for w, k, f in zip(written, keyword, fold_char_by_char(keyword), strict=True)
+        w in (k, f) for w, k, f in zip(written, keyword, fold_char_by_char(keyword), strict=True)
     )
 
 
@@ -47,8 +47,10 @@ class KeywordMatcher:
     """Finds the keywords of every category in a text, preferring the longest match."""
 
     def __init__(self, categories: Iterable) -> None:
-        # By first folded word: (folded words, written words, category, keyword), longest first.
-        self._by_first: dict[str, list[tuple[tuple[str, ...], tuple[str, ...], str, str]]] = {}
+        # By folded words joined with spaces: (written words, category, keyword); and for
+        # each first word, the keyword lengths that start with it, longest first.
+        self._entries: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+        lengths: dict[str, set[int]] = {}
         self.categories: list[str] = []
         for category in categories:
             self.categories.append(category.code)
@@ -56,9 +58,9 @@ class KeywordMatcher:
                 written = tuple(_WORD.findall(normalise(keyword)))
                 if written:
                     folded = tuple(fold_char_by_char(w) for w in written)
-                    self._by_first.setdefault(folded[0], []).append((folded, written, category.code, keyword))
-        for entries in self._by_first.values():
-            entries.sort(key=lambda e: -len(e[0]))
+                    self._entries.setdefault(" ".join(folded), []).append((written, category.code, keyword))
+                    lengths.setdefault(folded[0], set()).add(len(folded))
+        self._lengths = {first: sorted(sizes, reverse=True) for first, sizes in lengths.items()}
         self._index = {code: i for i, code in enumerate(self.categories)}
 
     def find(self, text: str) -> list[KeywordHit]:
@@ -68,45 +70,42 @@ class KeywordMatcher:
         bảo hành or bạo hành): each gets a hit with the weight shared.
         """
         normalised = normalise(text)
-        folded = fold_char_by_char(normalised)
+        return self.find_normalised(normalised, fold_char_by_char(normalised))
+
+    def find_normalised(self, normalised: str, folded: str) -> list[KeywordHit]:
+        """``find`` on text already normalised and folded (the same length)."""
         spans = [(m.start(), m.end()) for m in _WORD.finditer(folded)]
-        marked = sum(normalised[s:e] != folded[s:e] for s, e in spans)
+        folded_words = [folded[s:e] for s, e in spans]
+        marked = sum(normalised[s:e] != w for (s, e), w in zip(spans, folded_words, strict=True))
         exact_only = bool(spans) and marked >= ACCENTED_TEXT_SHARE * len(spans)
         hits: list[KeywordHit] = []
         i = 0
         while i < len(spans):
-            found, size = self._hits_at(normalised, folded, spans, i, exact_only)
+            found, size = self._hits_at(normalised, folded_words, spans, i, exact_only)
             hits.extend(found)
             i += size
         return hits
 
-    def _hits_at(self, normalised: str, folded: str, spans: list[tuple[int, int]], i: int,
+    def _hits_at(self, normalised: str, folded_words: list[str], spans: list[tuple[int, int]], i: int,
                  exact_only: bool) -> tuple[list[KeywordHit], int]:
-        entries = self._by_first.get(folded[spans[i][0]:spans[i][1]])
-        if not entries:
-            return [], 1
-        size, fitting = 0, []
-        for keyword_folded, written, category, keyword in entries:
-            n = len(keyword_folded)
-            if fitting and n < size:
-                break  # longer keywords matched: shorter ones at this word do not count
-            if i + n > len(spans) or any(folded[s:e] != k for (s, e), k in zip(spans[i:i + n], keyword_folded,
-                                                                                strict=False)):
+        for n in self._lengths.get(folded_words[i], ()):
+            if i + n > len(spans):
+                continue
+            entries = self._entries.get(" ".join(folded_words[i:i + n]))
+            if not entries:
                 continue
             words = [normalised[s:e] for s, e in spans[i:i + n]]
-            exact = words == list(written)
-            if exact or (not exact_only and all(_accents_fit(w, k) for w, k in zip(words, written, strict=True))):
-                size = n
-                fitting.append((category, keyword, exact))
-        if not fitting:
-            return [], 1
-        chosen = [f for f in fitting if f[2]] or fitting
-        start, end = spans[i][0], spans[i + size - 1][1]
-        hits = []
-        for category, keyword, is_exact in chosen:
-            weight = float(size) if is_exact or size > 1 else UNACCENTED_SHORT_WEIGHT
-            hits.append(KeywordHit(keyword, category, start, end, weight / len(chosen)))
-        return hits, size
+            fitting = [(category, keyword, words == list(written)) for written, category, keyword in entries
+                       if words == list(written) or (not exact_only and all(
+                           _accents_fit(w, k) for w, k in zip(words, written, strict=True)))]
+            if not fitting:
+                continue
+            chosen = [f for f in fitting if f[2]] or fitting
+            start, end = spans[i][0], spans[i + n - 1][1]
+            return [KeywordHit(keyword, category, start, end,
+                               (float(n) if is_exact or n > 1 else UNACCENTED_SHORT_WEIGHT) / len(chosen))
+                    for category, keyword, is_exact in chosen], n
+        return [], 1
 
     def vector(self, text: str) -> np.ndarray:
         """Per category, the log of one plus the weight of its hits (a model feature)."""

@@ -68,12 +68,17 @@ UNKNOWN = Location(None, None, None, 0.0, Reason(
 def locate(directory: Directory, ward_code: str | None = None, lat: object = None, lon: object = None,
            address: str | None = None, description: str | None = None,
            boundary_m: float = BOUNDARY_M) -> Location:
-    """The best location from what was given: ward code, then point, then address, then description."""
-    if ward_code not in (None, ""):
-        return from_ward_code(directory, str(ward_code))
+    """The best location from what was given: ward code, then point, then address, then description.
+
+    Every field given is checked, even one a better field makes unnecessary.
+    """
     if lat is not None or lon is not None:
         if lat is None or lon is None:
             raise RoutingInputError("lon" if lon is None else "lat", "give both lat and lon")
+        check_point(lat, lon)
+    if ward_code not in (None, ""):
+        return from_ward_code(directory, str(ward_code))
+    if lat is not None and lon is not None:
         return from_point(directory, lat, lon, boundary_m)
     if address and address.strip():
         found = from_text(directory, address, how="address")

@@ -83,13 +83,14 @@ def has_diacritics(text: str) -> bool:
 _SYLLABLE = re.compile(
     r"^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(ng|nh|ch|[cmnpt])?$"
 )
+_LETTER = re.compile(r"[^\W\d_]")
 _OTHER_SCRIPT = re.compile(r"[\u0400-\u04ff\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
 def vietnamese_share(text: str) -> float:
     """Share of the words that could be Vietnamese syllables (0 for other scripts)."""
-    letters = [c for c in text if c.isalpha()]
-    if letters and sum(bool(_OTHER_SCRIPT.match(c)) for c in letters) > len(letters) / 3:
+    letters = len(_LETTER.findall(text))
+    if letters and len(_OTHER_SCRIPT.findall(text)) > letters / 3:
         return 0.0
     tokens = [w for w in words(text) if w.isalpha()]
     if not tokens:

@@ -7,6 +7,7 @@ to the plain arrays that ``routing.classifier`` classifies with.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -76,7 +77,8 @@ def build_pipeline(lists: Sequence[_Keywords], folds: int = 3) -> Pipeline:
         ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), preprocessor=classifiers.model_text,
                                   sublinear_tf=True, max_df=0.5)),
         ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), preprocessor=classifiers.model_text,
-                                  token_pattern=r"(?u)\b\w+\b", sublinear_tf=True, max_df=0.5)),
+                                  token_pattern=r"(?u)\b\w+\b",  # noqa: S106 (a regex, not a secret)
+                                  sublinear_tf=True, max_df=0.5)),
         ("keywords", KeywordFeatures(tuple((k.code, k.keywords) for k in lists))),
     ])
     model = CalibratedClassifierCV(LinearSVC(C=1.0, random_state=0), cv=folds, method="sigmoid")
@@ -157,10 +159,8 @@ def load_or_train(path: Path | str | None = None, corpus_path: Path | str = CORP
     if cached is not None and cached.meta.get("corpus_sha256") == fingerprint(corpus_path, KEYWORDS_PATH):
         return cached
     model = train(categories=categories, corpus_path=corpus_path)
-    try:
+    with contextlib.suppress(OSError):  # a read-only disk costs a retrain next time, not a failed call
         classifiers.save(model, path)
-    except OSError:
-        pass  # a read-only disk costs a retrain next time, not a failed call
     return model
 
 

@@ -104,3 +104,9 @@ def test_without_polygons_the_nearest_ward_point_decides(directory):
     bare = replace(directory, boundaries={})
     location = locate(bare, lat=10.9806, lon=106.6520)
     assert (location.district_code, location.ward_code) == ("718", "25747")
+
+
+def test_a_bad_point_is_an_error_even_beside_a_ward_code(directory):
+    with pytest.raises(RoutingInputError) as error:
+        locate(directory, ward_code="25966", lat=91, lon=106.7)
+    assert error.value.field == "lat"

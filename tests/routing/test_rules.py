@@ -73,7 +73,8 @@ def test_bad_rule_rows_are_reported():
 
 def test_the_rules_file_is_consistent_with_the_directory(directory):
     assert directory.problems() == []
-    categories = {r["code"]: r for r in csv.DictReader(open(DEFAULT_PATH / "categories.csv", encoding="utf-8"))}
+    with open(DEFAULT_PATH / "categories.csv", encoding="utf-8") as f:
+        categories = {r["code"]: r for r in csv.DictReader(f)}
     rules = load_rules(DEFAULT_PATH / "routing_rules.csv")
     for code, row in categories.items():
         defaults = [r for r in rules if r.category == code and r.district_code is None and r.ward_code is None
