@@ -32,12 +32,16 @@ def init_command(directory: Path) -> None:
     """Create or migrate the schema and load or update the directory."""
     from tickets.directory_import import load_directory
     from tickets.schema import migrate
+    from app.router import forget_snapshot
+    from tickets.routing_store import load_routing_rules
     from tickets.sla_policies import load_policies
 
     migrate(current_app.config["DATABASE_URL"])
     counts = load_directory(db.session, directory)
+    counts["routing rules"] = load_routing_rules(db.session, directory / "routing_rules.csv")
     counts["SLA policies"] = load_policies(db.session, SLA_POLICIES)
     db.session.commit()
+    forget_snapshot()
     click.echo("Schema up to date. Directory: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
 
 

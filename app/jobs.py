@@ -42,6 +42,7 @@ class Periodic:
 # The sweeps, declared as data. Each re-reads the database, so a missed tick, a worker
 # restart or a Redis outage delays work by at most one period and loses nothing.
 PERIODIC: list[Periodic] = [
+    Periodic("app.tasks.dispatch.sweep_dispatch", every=5, queue="dispatch"),
     Periodic("app.tasks.messages.sweep_outbox", every=30, queue="sms"),
     Periodic("app.tasks.sla.sweep_sla", every=15, queue="sla"),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -18,11 +19,12 @@ from app.api.serialize import ticket_out
 from app.calendars import sla_calendars
 from app.extensions import socketio
 from app.jobs import jobs
+from app.router import DispatchEscalated, route_new_tickets
 from app.timefmt import local
 from tickets import sla
 from tickets.calls import Call, CallEnded, CallIncoming, caller_history
 from tickets.db import utcnow
-from tickets.events import TicketChanged, TicketOpened
+from tickets.events import LateAcknowledgement, TicketChanged, TicketOpened
 from tickets.messages import MessageQueued
 from tickets.models import Ticket
 from tickets.notifications import NotifySettings, notify
@@ -49,10 +51,30 @@ def _emit(name: str, payload: dict, rooms: list[str]) -> None:
 
 def _ticket_changed(session: Session, event: TicketChanged) -> None:
     ticket = session.get(Ticket, event.ticket_id)
-    if ticket is not None:
-        name = "ticket.created" if isinstance(event, TicketOpened) else "ticket.updated"
-        _emit(name, {"ticket": ticket_out(ticket).model_dump(mode="json"), "action": event.action},
-              rooms_for(ticket))
+    if ticket is None:
+        return
+    name = "ticket.created" if isinstance(event, TicketOpened) else "ticket.updated"
+    _emit(name, {"ticket": ticket_out(ticket).model_dump(mode="json"), "action": event.action},
+          rooms_for(ticket))
+    if ticket.line == "115" and event.action == "assign" and ticket.assigned_at is not None:
+        # The acknowledgement deadline, to the second; the periodic sweep is the safety net.
+        ack = current_app.config["DISPATCH_ACK_SECONDS"]
+        jobs().enqueue("app.tasks.dispatch.check_dispatch", ticket.id, queue="dispatch",
+                       key=f"ack-{ticket.id}-{ticket.version}",
+                       at=ticket.assigned_at + timedelta(seconds=ack))
+
+
+def _dispatch_escalated(session: Session, event: DispatchEscalated) -> None:
+    ticket = session.get(Ticket, event.ticket_id)
+    _emit("dispatch.escalated", {"ticket": ticket_out(ticket).model_dump(mode="json"),
+                                 "from_hospital": event.from_hospital, "to_hospital": event.to_hospital,
+                                 "reason": event.reason}, rooms_for(ticket))
+
+
+def _late_acknowledgement(session: Session, event: LateAcknowledgement) -> None:
+    ticket = session.get(Ticket, event.ticket_id)
+    _emit("dispatch.late_acknowledgement", {"ticket": ticket_out(ticket).model_dump(mode="json"),
+                                            "hospital": event.hospital}, ["dispatch", "supervisors"])
 
 
 def _call_incoming(session: Session, event: CallIncoming) -> None:
@@ -96,6 +118,8 @@ HANDLERS: dict[type, Callable[[Session, object], None]] = {
     CallEnded: _call_ended,
     MessageQueued: _message_queued,
     sla.SlaAlert: _sla_alert,
+    DispatchEscalated: _dispatch_escalated,
+    LateAcknowledgement: _late_acknowledgement,
 }
 
 
@@ -112,6 +136,7 @@ def publish(session: Session, events: list) -> None:
 def commit_and_publish(session: Session, events: list) -> None:
     """Run the SLA clocks and queue the SMS the events call for, commit it all, then publish."""
     now = utcnow()
+    events = [*events, *route_new_tickets(session, events, now)]
     sla.apply(session, events, now, sla_calendars(), current_app.config["DISPATCH_ACK_SECONDS"])
     events = [*events, *notify(session, events, notify_settings(), now)]
     session.commit()

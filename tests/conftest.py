@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 import tickets.registry  # noqa: F401 - every table, for the clean-up below
 from tickets.db import Base, make_engine, make_session_factory
 from tickets.directory_import import load_directory
+from tickets.routing_store import load_routing_rules
 from tickets.schema import migrate
+from tickets.sla_policies import load_policies
 
 ROOT = Path(__file__).resolve().parent.parent
 DIRECTORY = ROOT / "data" / "directory"
@@ -54,6 +56,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> It
     engine = make_engine(url)
     with Session(engine) as session:
         load_directory(session, DIRECTORY)
+        load_routing_rules(session, DIRECTORY / "routing_rules.csv")
+        load_policies(session, ROOT / "data" / "sla" / "policies.csv")
         session.commit()
     engine.dispose()
     yield url

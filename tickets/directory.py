@@ -86,4 +86,6 @@ class Hospital(Base):
     specialties: Mapped[list[str]] = mapped_column(JSONType, default=list)
     # Hospitals mark themselves full/diverting; the dispatcher then skips them.
     available: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The emergency desk's phone, called (and sent an SMS) when a patient is dispatched.
+    desk_phone: Mapped[str | None] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -17,3 +17,12 @@ class TicketChanged:
 @dataclass(frozen=True)
 class TicketOpened(TicketChanged):
     """A new ticket exists."""
+
+
+@dataclass(frozen=True)
+class LateAcknowledgement:
+    """A hospital acknowledged a dispatch that had already gone to another hospital."""
+
+    ticket_id: int
+    hospital: str
+    current_hospital: str | None

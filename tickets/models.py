@@ -61,6 +61,11 @@ class Ticket(Base):
     contact_point_id: Mapped[int | None] = mapped_column(ForeignKey("contact_points.id"))
     hospital_id: Mapped[int | None] = mapped_column(ForeignKey("hospitals.id"))
     callback_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The routing engine's proposal (contact point or hospital, reasons, confidence) as shown
+    # to the operator; and whether a person confirmed or corrected the category (the
+    # classifier retrains on those).
+    routing: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    category_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     # Set while the department waits for the caller's answer: SLA clocks are paused.
     waiting_on_caller: Mapped[bool] = mapped_column(Boolean, default=False)
     resolution: Mapped[str | None] = mapped_column(Text)

@@ -5,6 +5,7 @@ import tickets.calls  # noqa: F401
 import tickets.directory  # noqa: F401
 import tickets.messages  # noqa: F401
 import tickets.models  # noqa: F401
+import tickets.routing_store  # noqa: F401
 import tickets.sla  # noqa: F401
 from tickets.db import Base
 

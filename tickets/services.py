@@ -18,7 +18,7 @@ from tickets import lifecycle
 from tickets.codes import new_code
 from tickets.directory import Category, ContactPoint, Hospital, Ward
 from tickets.errors import Conflict, NotFound, StaleVersion, ValidationFailed
-from tickets.events import TicketChanged, TicketOpened
+from tickets.events import LateAcknowledgement, TicketChanged, TicketOpened
 from tickets.models import Ticket, TicketEvent
 from tickets.permissions import Actor, authorize, authorize_create
 from tickets.phones import normalise_phone
@@ -167,8 +167,15 @@ def assign_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime,
 
 
 def accept_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime, *,
-                  expected_version: int | None = None) -> list[TicketChanged]:
-    """The department takes the ticket, or the hospital acknowledges the dispatch."""
+                  expected_version: int | None = None) -> list:
+    """The department takes the ticket, or the hospital acknowledges the dispatch.
+
+    A hospital acknowledging after the ticket was re-dispatched elsewhere is recorded (the
+    dispatcher sees it) but changes nothing: the patient is not sent to two hospitals.
+    """
+    late = _late_acknowledgement(session, actor, ticket_id, now)
+    if late:
+        return late
     ticket = _begin(session, actor, ticket_id, "accept", expected_version)
     ticket.accepted_at = now
     return _finish(session, ticket, actor, "accept", now)
@@ -270,3 +277,21 @@ def caller_replied(session: Session, actor: Actor, ticket: Ticket, now: datetime
     event = record_event(session, ticket, actor, "caller_replied", now)
     session.flush()
     return [TicketChanged(ticket.id, "caller_replied", event.id)]
+
+
+def _late_acknowledgement(session: Session, actor: Actor, ticket_id: int, now: datetime) -> list:
+    hospital = getattr(actor, "hospital", None)
+    ticket = session.get(Ticket, ticket_id)
+    if hospital is None or ticket is None or ticket.line != "115" or ticket.hospital_id == hospital.id:
+        return []
+    dispatched_here = session.scalar(select(TicketEvent.id).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.action == "assign",
+        TicketEvent.data["hospital"].as_string() == hospital.code).limit(1))
+    if dispatched_here is None:
+        return []
+    current = ticket.hospital.code if ticket.hospital else None
+    event = record_event(session, ticket, actor, "late_acknowledgement", now, hospital=hospital.code,
+                         current_hospital=current)
+    session.flush()
+    return [TicketChanged(ticket.id, "late_acknowledgement", event.id),
+            LateAcknowledgement(ticket.id, hospital.code, current)]

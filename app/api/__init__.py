@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, request, session
 
-from app.api import calls, directory, errors, public, sla, tickets, tokens
+from app.api import calls, directory, errors, public, routing, sla, tickets, tokens
 from app.api.openapi import build_document
 from app.extensions import csrf
 
@@ -17,7 +17,7 @@ def openapi_json():
     return build_document(API_VERSION)
 
 
-BLUEPRINTS = (tickets.bp, directory.bp, tokens.bp, public.bp, calls.bp, sla.bp, docs)
+BLUEPRINTS = (tickets.bp, directory.bp, tokens.bp, public.bp, calls.bp, sla.bp, routing.bp, docs)
 _NAMES = {bp.name for bp in BLUEPRINTS}
 
 

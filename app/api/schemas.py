@@ -283,3 +283,31 @@ class VoiceTokenOut(BaseModel):
     token: str
     identity: str
     expires_in: int
+
+
+class RoutingPreviewBody(Body):
+    line: Line = "1022"
+    category: Code | None = None
+    description: Annotated[str, StringConstraints(max_length=DESCRIPTION_LIMIT)] | None = None
+    address: ShortText | None = None
+    ward_code: Code | None = None
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    caller_phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    specialty: Annotated[str, StringConstraints(max_length=40)] | None = None
+
+
+class RoutingPreviewOut(BaseModel):
+    line: Line
+    decision: dict[str, Any] | None = Field(None, description="1022: contact point, reasons, confidence, alternatives")
+    hospitals: list[dict[str, Any]] = Field(default_factory=list, description="115: suitable hospitals, nearest first")
+    duplicates: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class AvailabilityBody(Body):
+    available: bool
+
+
+class AvailabilityOut(BaseModel):
+    code: str
+    available: bool

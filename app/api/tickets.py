@@ -28,6 +28,8 @@ from app.database import db
 from app.publisher import commit_and_publish
 from tickets import services
 from tickets.db import utcnow
+from tickets.errors import Conflict
+from tickets.events import LateAcknowledgement
 from tickets.models import Ticket
 from tickets.phones import normalise_phone
 from tickets.queries import TicketFilter, list_tickets
@@ -102,6 +104,11 @@ def _action_view(name: str, service: Callable) -> Callable:
             kwargs["expected_version"] = kwargs.pop("version")
         events = service(db.session, actor, ticket_id, utcnow(), **kwargs)
         commit_and_publish(db.session, events)
+        late = next((e for e in events if isinstance(e, LateAcknowledgement)), None)
+        if late is not None:
+            raise Conflict(f"Ca này đã được điều phối sang bệnh viện khác ({late.current_hospital}); "
+                           "xác nhận muộn đã được ghi lại",
+                           {"hospital": late.current_hospital or ""})
         # After a transfer the actor may no longer read the ticket; the answer then
         # shows the new state with no actions left for them.
         return ticket_out(db.session.get(Ticket, ticket_id), actor)

@@ -50,16 +50,23 @@ def test_each_console_hears_only_about_tickets_it_may_read(app, client, session)
     assert names(socks["xd"]) == []  # nor another department's
 
 
-def test_the_payload_is_the_committed_ticket(app, client, session):
+def test_a_115_ticket_with_a_location_reaches_dispatch_and_the_hospital_it_was_sent_to(app, client, session):
     make_user(session, "dispatcher", username="disp")
-    sock = connect(app, client, "disp")
+    make_user(session, "hospital", username="bv", hospital="BVDK_TINH")
+    make_user(session, "hospital", username="other", hospital="BV_BECAMEX")
+    socks = {u: connect(app, client, u) for u in ("disp", "bv", "other")}
     headers = {"Authorization": f"Bearer {token_for(client, 'disp')}"}
     ticket = client.post("/api/tickets", headers=headers, json={
-        "line": "115", "channel": "phone", "description": "Ngất xỉu", "lat": 10.98, "lon": 106.65}).json
-    [message] = sock.get_received()
-    assert message["name"] == "ticket.created"
-    sent = message["args"][0]["ticket"]
-    assert (sent["id"], sent["code"], sent["version"]) == (ticket["id"], ticket["code"], ticket["version"])
+        "line": "115", "channel": "phone", "description": "Ngất xỉu", "lat": 10.9951, "lon": 106.6576}).json
+
+    assert ticket["hospital"]["code"] == "BVDK_TINH"  # dispatched at once, to the nearest
+    messages = socks["disp"].get_received()
+    assert [m["name"] for m in messages] == ["ticket.created", "ticket.updated"]
+    for message in messages:  # what is published is the committed ticket
+        sent = message["args"][0]["ticket"]
+        assert (sent["id"], sent["code"], sent["version"]) == (ticket["id"], ticket["code"], ticket["version"])
+    assert names(socks["bv"]) == ["ticket.created", "ticket.updated"]
+    assert names(socks["other"]) == []
 
 
 def test_a_refused_action_publishes_nothing(app, client, session):

@@ -1,0 +1,252 @@
+"""The routing engine inside the app: built from the database, applied to new tickets.
+
+``routing`` is plain Python on plain data; this module feeds it the directory and rules as
+they are in the database now (rebuilt when they change, at most every REFRESH seconds), keeps
+the classifier loaded once per process, and turns its decisions into ticket actions.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from routing import engine
+from routing.directory import Directory
+from routing.dispatch import next_hospital, should_escalate
+from routing.duplicates import find_candidates
+from routing.geo import load_boundaries
+from routing.hospitals import HospitalIndex, rank
+from routing.rules import parse_rules
+from tickets import services
+from tickets.directory import Category, ContactPoint, District, Hospital, Ward
+from tickets.events import TicketChanged, TicketOpened
+from tickets.lifecycle import OPEN_STATUSES, Status
+from tickets.models import Ticket, TicketEvent
+from tickets.permissions import SystemActor
+from tickets.routing_store import rule_rows
+
+log = logging.getLogger(__name__)
+ROUTER = SystemActor("Định tuyến tự động")
+DISPATCHER = SystemActor("Điều phối tự động 115")
+REFRESH = 30.0  # seconds a directory snapshot is trusted before it is rebuilt
+GEOJSON = Path(__file__).resolve().parent.parent / "data" / "directory" / "districts.geojson"
+
+
+@dataclass
+class _Snapshot:
+    directory: Directory
+    hospitals: HospitalIndex
+    built: float
+
+
+_lock = threading.Lock()
+_snapshots: dict[str, _Snapshot] = {}
+
+
+def snapshot(session: Session) -> _Snapshot:
+    """The directory as routing sees it: current to within REFRESH seconds."""
+    key = str(session.get_bind().url)
+    with _lock:
+        cached = _snapshots.get(key)
+        if cached is not None and time.monotonic() - cached.built < REFRESH:
+            return cached
+    hospitals = list(session.scalars(select(Hospital)))
+    directory = Directory.from_rows(
+        session.scalars(select(ContactPoint)), session.scalars(select(Category)),
+        session.scalars(select(Ward)), session.scalars(select(District)), hospitals,
+        rules=parse_rules(rule_rows(session)) or None, boundaries=_boundaries())
+    built = _Snapshot(directory, HospitalIndex(directory.hospitals.values()), time.monotonic())
+    with _lock:
+        _snapshots[key] = built
+    return built
+
+
+def forget_snapshot() -> None:
+    """Drop the cached directory (after `init` or an admin change)."""
+    with _lock:
+        _snapshots.clear()
+
+
+_boundary_cache: dict[str, Any] = {}
+
+
+def _boundaries():
+    if "b" not in _boundary_cache:
+        _boundary_cache["b"] = load_boundaries(GEOJSON)
+    return _boundary_cache["b"]
+
+
+def classifier():
+    """The category classifier, loaded (or trained) once per process."""
+    return engine.default_classifier(current_app.config.get("ROUTING_MODEL_PATH"))
+
+
+# ---- 1022 --------------------------------------------------------------------------------
+
+def decide_1022(session: Session, *, description: str | None, category: str | None = None,
+                ward_code: str | None = None, lat: float | None = None, lon: float | None = None,
+                address: str | None = None) -> engine.Decision:
+    """The routing engine's decision for these facts (nothing is written)."""
+    return engine.route_1022(description, category, ward_code, lat, lon, address,
+                             directory=snapshot(session).directory, classifier=classifier())
+
+
+def duplicates(session: Session, *, category: str | None, ward_code: str | None, lat: float | None,
+               lon: float | None, caller_phone: str | None, now: datetime,
+               exclude_id: int | None = None) -> list[dict[str, Any]]:
+    """Open tickets this one may repeat: same caller, or same category nearby."""
+    conditions = [Ticket.caller_phone == caller_phone] if caller_phone else []
+    if category:
+        conditions.append(Ticket.category_code == category)
+    if not conditions:
+        return []
+    from sqlalchemy import or_
+
+    rows = session.scalars(select(Ticket).where(Ticket.status.in_([str(s) for s in OPEN_STATUSES]),
+                                                or_(*conditions)).order_by(Ticket.id.desc()).limit(200)).unique()
+    probe = _Probe(exclude_id, category, ward_code, lat, lon, caller_phone)
+    views = [_Probe(t.id, t.category_code, t.ward_code, t.lat, t.lon, t.caller_phone, t.status, t.created_at, t.code)
+             for t in rows]
+    return [c.to_dict() for c in find_candidates(probe, views, now)][:10]
+
+
+@dataclass
+class _Probe:
+    id: int | None
+    category: str | None
+    ward_code: str | None
+    lat: float | None
+    lon: float | None
+    caller_phone: str | None
+    status: str = "new"
+    created_at: datetime | None = None
+    code: str | None = None
+
+
+# ---- 115 ---------------------------------------------------------------------------------
+
+def rank_hospitals(session: Session, lat: float, lon: float, specialty: str | None = None,
+                   exclude: tuple[str, ...] = (), limit: int = 5) -> list[dict[str, Any]]:
+    """Suitable hospitals nearest by travel time."""
+    return [c.to_dict() for c in rank(lat, lon, snapshot(session).hospitals, specialty,
+                                      exclude=exclude, limit=limit)]
+
+
+def tried_hospitals(session: Session, ticket: Ticket) -> list[str]:
+    """Hospitals this ticket was dispatched to so far, in order."""
+    events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                       TicketEvent.action == "assign").order_by(TicketEvent.id))
+    return [e.data["hospital"] for e in events if e.data.get("hospital")]
+
+
+# ---- reacting to new tickets ---------------------------------------------------------------
+
+def route_new_tickets(session: Session, events: list, now: datetime) -> list:
+    """Route what was just opened. 1022: the decision is stored as the proposal, and applied
+    when nobody is at a console and the engine is sure. 115: a ticket with a location is
+    dispatched to the nearest suitable hospital at once."""
+    more: list = []
+    for event in events:
+        if not isinstance(event, TicketOpened):
+            continue
+        ticket = session.get(Ticket, event.ticket_id)
+        if ticket is None or ticket.status != Status.NEW:
+            continue
+        try:
+            more += _route_115(session, ticket, now) if ticket.line == "115" else _route_1022(session, ticket, now)
+        except Exception:  # routing must never stop a ticket from being recorded
+            log.exception("routing ticket %s failed; it stays new for a person", ticket.id)
+    return more
+
+
+def _route_1022(session: Session, ticket: Ticket, now: datetime) -> list:
+    if not (ticket.description or ticket.category_code):
+        return []  # a call just arrived: the operator will fill it in
+    decision = decide_1022(session, description=ticket.description, category=ticket.category_code,
+                           ward_code=ticket.ward_code, lat=ticket.lat, lon=ticket.lon, address=ticket.address)
+    ticket.routing = decision.to_dict()
+    if ticket.category_code is None and decision.category and not decision.needs_confirmation:
+        ticket.category_code = decision.category
+    # A person at a console sees the proposal and confirms it with "assign"; what arrives
+    # with nobody watching (SMS, the citizens' app) is assigned at once when the engine is sure.
+    if ticket.created_by_id is not None or decision.needs_confirmation or not decision.contact_point:
+        return []
+    return services.assign_ticket(session, ROUTER, ticket.id, now, contact_point=decision.contact_point,
+                                  reason=_summary(decision.reasons))
+
+
+def _route_115(session: Session, ticket: Ticket, now: datetime) -> list:
+    if ticket.lat is None or ticket.lon is None:
+        return []
+    found = rank(ticket.lat, ticket.lon, snapshot(session).hospitals, None, limit=3)
+    if not found:
+        return []
+    ticket.routing = {"hospitals": [c.to_dict() for c in found]}
+    return services.assign_ticket(session, DISPATCHER, ticket.id, now, hospital=found[0].code,
+                                  reason=_summary(found[0].reasons))
+
+
+def _summary(reasons) -> str:
+    return "; ".join(r.vi for r in reasons)[:500] if reasons else "routing engine"
+
+
+# ---- re-dispatch ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DispatchEscalated:
+    """A hospital did not acknowledge in time; the ticket went to the next (or to a person)."""
+
+    ticket_id: int
+    from_hospital: str | None
+    to_hospital: str | None
+    reason: str
+
+
+def redispatch(session: Session, ticket_id: int, now: datetime, ack_seconds: int) -> list:
+    """Send a 115 ticket whose hospital has not acknowledged in time to the next one.
+
+    Idempotent: it acts only while the ticket is still waiting for that acknowledgement
+    past its deadline, so a duplicate job or a late sweep does nothing.
+    """
+    ticket = session.get(Ticket, ticket_id)
+    if (ticket is None or ticket.line != "115" or ticket.status != Status.ASSIGNED
+            or ticket.hospital is None or ticket.assigned_at is None
+            or (now - ticket.assigned_at).total_seconds() < ack_seconds):
+        return []
+    tried = tried_hospitals(session, ticket)
+    late = ticket.hospital.code
+    reason = f"Bệnh viện không xác nhận trong {ack_seconds} giây"
+    candidate = (next_hospital((ticket.lat, ticket.lon), snapshot(session).hospitals, tried)
+                 if ticket.lat is not None and ticket.lon is not None else None)
+    events: list = []
+    if candidate is not None:
+        events += services.assign_ticket(session, DISPATCHER, ticket.id, now, hospital=candidate.code,
+                                         reason=reason)
+    failures = len(tried)
+    if candidate is None or should_escalate(failures):
+        services.record_event(session, ticket, DISPATCHER, "escalated", now, failures=failures,
+                              hospital=candidate.code if candidate else None,
+                              reason="Cần điều phối viên/giám sát can thiệp")
+        ticket.touch(now)
+        session.flush()
+        events.append(TicketChanged(ticket.id, "escalated"))
+    events.append(DispatchEscalated(ticket.id, late, candidate.code if candidate else None, reason))
+    return events
+
+
+def overdue_dispatches(session: Session, now: datetime, ack_seconds: int) -> list[int]:
+    """115 tickets still waiting for an acknowledgement past the deadline."""
+    from datetime import timedelta
+
+    return list(session.scalars(select(Ticket.id).where(
+        Ticket.line == "115", Ticket.status == Status.ASSIGNED, Ticket.hospital_id.is_not(None),
+        Ticket.assigned_at <= now - timedelta(seconds=ack_seconds)).limit(200)))
