@@ -156,29 +156,31 @@ def route_new_tickets(session: Session, events: list, now: datetime) -> list:
     dispatched to the nearest suitable hospital at once."""
     more: list = []
     for event in events:
-        if not isinstance(event, TicketOpened):
+        opened = isinstance(event, TicketOpened)
+        if not (opened or (isinstance(event, TicketChanged) and event.action == "update")):
             continue
         ticket = session.get(Ticket, event.ticket_id)
         if ticket is None or ticket.status != Status.NEW:
             continue
         try:
-            more += _route_115(session, ticket, now) if ticket.line == "115" else _route_1022(session, ticket, now)
+            more += (_route_115(session, ticket, now) if ticket.line == "115"
+                     else _route_1022(session, ticket, now, unattended=opened and ticket.created_by_id is None))
         except Exception:  # routing must never stop a ticket from being recorded
             log.exception("routing ticket %s failed; it stays new for a person", ticket.id)
     return more
 
 
-def _route_1022(session: Session, ticket: Ticket, now: datetime) -> list:
+def _route_1022(session: Session, ticket: Ticket, now: datetime, unattended: bool) -> list:
     if not (ticket.description or ticket.category_code):
         return []  # a call just arrived: the operator will fill it in
     decision = decide_1022(session, description=ticket.description, category=ticket.category_code,
                            ward_code=ticket.ward_code, lat=ticket.lat, lon=ticket.lon, address=ticket.address)
     ticket.routing = decision.to_dict()
-    if ticket.category_code is None and decision.category and not decision.needs_confirmation:
+    if unattended and ticket.category_code is None and decision.category and not decision.needs_confirmation:
         ticket.category_code = decision.category
     # A person at a console sees the proposal and confirms it with "assign"; what arrives
     # with nobody watching (SMS, the citizens' app) is assigned at once when the engine is sure.
-    if ticket.created_by_id is not None or decision.needs_confirmation or not decision.contact_point:
+    if not unattended or decision.needs_confirmation or not decision.contact_point:
         return []
     return services.assign_ticket(session, ROUTER, ticket.id, now, contact_point=decision.contact_point,
                                   reason=_summary(decision.reasons))

@@ -77,6 +77,12 @@ def default_directory() -> Directory:
         return _defaults["directory"]
 
 
+def forget_defaults() -> None:
+    """Drop the cached directory and models (after a retrain or a directory change)."""
+    with _lock:
+        _defaults.clear()
+
+
 def default_classifier(path: Path | str | None = None) -> classifiers.Classifier:
     """The cached model at ``path`` (default under ``instance/``), trained first if missing or stale."""
     path = Path(path) if path is not None else classifiers.DEFAULT_MODEL_PATH

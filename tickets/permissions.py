@@ -26,8 +26,8 @@ class SystemActor:
 
 Actor = User | SystemActor
 
-_OPERATOR = {"create", "assign", "comment", "cancel"}
-_DISPATCHER = {"create", "assign", "comment", "cancel", "close"}
+_OPERATOR = {"create", "update", "assign", "comment", "cancel"}
+_DISPATCHER = {"create", "update", "assign", "comment", "cancel", "close"}
 ACTIONS_BY_ROLE: dict[str, frozenset[str]] = {
     Role.OPERATOR: frozenset(_OPERATOR),
     Role.DISPATCHER: frozenset(_DISPATCHER),
@@ -35,7 +35,7 @@ ACTIONS_BY_ROLE: dict[str, frozenset[str]] = {
     Role.HOSPITAL: frozenset({"accept", "comment", "resolve"}),
     Role.SUPERVISOR: frozenset(_OPERATOR | _DISPATCHER | {"reopen", "close", "ask_caller", "resume"}),
     Role.ADMIN: frozenset(
-        {"create", "assign", "accept", "comment", "transfer", "resolve", "reopen", "close",
+        {"create", "update", "assign", "accept", "comment", "transfer", "resolve", "reopen", "close",
          "cancel", "ask_caller", "resume"}
     ),
 }

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from tickets import lifecycle
 from tickets.codes import new_code
 from tickets.directory import Category, ContactPoint, Hospital, Ward
-from tickets.errors import Conflict, NotFound, StaleVersion, ValidationFailed
+from tickets.errors import Conflict, InvalidTransition, NotFound, StaleVersion, ValidationFailed
 from tickets.events import LateAcknowledgement, TicketChanged, TicketOpened
 from tickets.models import Ticket, TicketEvent
 from tickets.permissions import Actor, authorize, authorize_create
@@ -162,6 +162,8 @@ def assign_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime,
         target = _destination_payload(h=h)
     ticket.assigned_at = now
     ticket.accepted_at = None
+    if actor.role != "system" and ticket.category_code:
+        ticket.category_confirmed = True  # a person routed it knowing its category
     return _finish(session, ticket, actor, "assign", now, **target, reason=reason,
                    previous=previous or None)
 
@@ -295,3 +297,44 @@ def _late_acknowledgement(session: Session, actor: Actor, ticket_id: int, now: d
     session.flush()
     return [TicketChanged(ticket.id, "late_acknowledgement", event.id),
             LateAcknowledgement(ticket.id, hospital.code, current)]
+
+
+EDITABLE = ("description", "caller_name", "caller_phone", "category", "address", "ward_code", "lat", "lon",
+            "priority")
+
+
+def update_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime, *,
+                  changes: dict[str, Any], expected_version: int | None = None) -> list[TicketChanged]:
+    """Complete or correct what the ticket says (the operator filling it in during a call).
+
+    A category set by a person is marked confirmed: the classifier learns from those.
+    """
+    ticket = get_ticket(session, actor, ticket_id, "update")
+    if expected_version is not None and expected_version != ticket.version:
+        raise StaleVersion(f"The ticket changed meanwhile (you had version {expected_version}, it is now "
+                           f"{ticket.version}); reload it and try again", {"version": str(ticket.version)})
+    if ticket.status in ("closed", "cancelled"):
+        raise InvalidTransition(f"A {ticket.status} ticket cannot be edited", {"status": ticket.status})
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationFailed("These fields cannot be edited", {f: "not editable" for f in sorted(unknown)})
+    if changes.get("category") is not None:
+        _lookup(session, Category, Category.code, changes["category"], "category")
+    if changes.get("ward_code") is not None:
+        _lookup(session, Ward, Ward.code, changes["ward_code"], "ward_code")
+    if changes.get("caller_phone"):
+        changes["caller_phone"] = normalise_phone(changes["caller_phone"])
+    diff = {}
+    for field, value in changes.items():
+        column = "category_code" if field == "category" else field
+        if getattr(ticket, column) != value:
+            diff[field] = {"from": getattr(ticket, column), "to": value}
+            setattr(ticket, column, value)
+    if "category" in changes and changes["category"] is not None and actor.role != "system":
+        ticket.category_confirmed = True
+    if not diff:
+        return []
+    ticket.touch(now)
+    event = record_event(session, ticket, actor, "update", now, changes=diff)
+    session.flush()
+    return [TicketChanged(ticket.id, "update", event.id)]

@@ -61,6 +61,20 @@ class TicketCreate(Body):
         return lon
 
 
+class TicketUpdate(Versioned):
+    """Fields to change; fields left out stay as they are."""
+
+    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_LIMIT)] | None = None
+    caller_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    caller_phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+    category: Code | None = None
+    address: ShortText | None = None
+    ward_code: Code | None = None
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    priority: Priority | None = None
+
+
 class AssignBody(Versioned):
     hospital: Code | None = None
     contact_point: Code | None = Field(None, validate_default=True)
@@ -163,6 +177,9 @@ class TicketOut(BaseModel):
     resolution_due: datetime | None
     sla_state: Literal[SLA_STATES]
     satisfaction: int | None
+    routing: dict[str, Any] | None = Field(
+        description="The routing engine's proposal: destination, reasons, confidence, alternatives")
+    category_confirmed: bool
     version: int
     allowed_actions: list[str] = Field(
         description="What the requesting user may do to this ticket now."

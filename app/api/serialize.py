@@ -48,7 +48,8 @@ def ticket_out(ticket: Ticket, actor: Actor | None = None) -> TicketOut:
         created_at=local(ticket.created_at), updated_at=local(ticket.updated_at),
         first_response_due=local(ticket.first_response_due),
         resolution_due=local(ticket.resolution_due), sla_state=ticket.sla_state,
-        satisfaction=ticket.satisfaction, version=ticket.version,
+        satisfaction=ticket.satisfaction, routing=ticket.routing,
+        category_confirmed=ticket.category_confirmed, version=ticket.version,
         allowed_actions=allowed_for(ticket, actor),
     )
 

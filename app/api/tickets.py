@@ -20,6 +20,7 @@ from app.api.schemas import (
     TicketOut,
     TicketPage,
     TicketQuery,
+    TicketUpdate,
     TransferBody,
     Versioned,
 )
@@ -74,6 +75,17 @@ def get_ticket(actor, ticket_id: int):
 def get_ticket_events(actor, ticket_id: int):
     ticket = services.get_ticket(db.session, actor, ticket_id)
     return EventList([event_out(e) for e in services.ticket_events(db.session, ticket)])
+
+
+@endpoint(bp, "/<int:ticket_id>", "PATCH", summary="Complete or correct the ticket's details",
+          tag="tickets", body=TicketUpdate, response=TicketOut)
+def update_ticket(actor, ticket_id: int, body: TicketUpdate):
+    changes = body.model_dump(exclude_unset=True)
+    version = changes.pop("version", None)
+    events = services.update_ticket(db.session, actor, ticket_id, utcnow(), changes=changes,
+                                    expected_version=version)
+    commit_and_publish(db.session, events)
+    return ticket_out(db.session.get(Ticket, ticket_id), actor)
 
 
 # action -> (service, body schema, summary). Every action endpoint works the same way, so
