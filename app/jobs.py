@@ -93,6 +93,7 @@ class Jobs:
         self._lock = threading.Lock()
         self._keys: set[str] = set()
         self._next_sweep: dict[str, float] = {}
+        self._redis = None
         app.extensions["jobs"] = self
 
     # ---- enqueueing ----------------------------------------------------------------------
@@ -141,9 +142,12 @@ class Jobs:
             heapq.heappush(self._heap, _Pending(run_at, next(self._seq), func, args, key=key))
 
     def redis(self):
-        import redis
+        """One client (and connection pool) per runner: a new one per enqueue costs a connect."""
+        if self._redis is None:
+            import redis
 
-        return redis.Redis.from_url(self.redis_url, socket_connect_timeout=1, socket_timeout=5)
+            self._redis = redis.Redis.from_url(self.redis_url, socket_connect_timeout=1, socket_timeout=5)
+        return self._redis
 
     # ---- running in-process --------------------------------------------------------------
 

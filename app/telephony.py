@@ -77,12 +77,23 @@ def twilio_webhook(fn: Callable) -> Callable:
         except Exception:
             log.exception("Twilio webhook %s failed; answering safely", request.path)
             db.session.rollback()
-            if request.path in SAFE_TWIML_PATHS:
-                return xml(voice().goodbye(
-                    "Xin lỗi, hệ thống đang gặp sự cố. Xin quý khách vui lòng gọi lại sau ít phút."))
-            return no_content()
+            return safe_answer()
 
     return view
+
+
+def safe_answer() -> Response:
+    """What Twilio gets when handling failed (the database is down, say): an emergency caller
+    still reaches the dispatchers' queue, which needs no database; others hear an apology."""
+    if request.path in CALL_CONTROL_PATHS:
+        if line_for(request.form.get("To", "")) == "115" or request.args.get("line") == "115":
+            return xml(voice().queue(twiml.QUEUE_115, url("/voice/wait", line="115"),
+                                     url("/voice/queue-result", line="115")))
+        if request.path in ("/twilio/voice/queue-result", "/twilio/voice/bridged"):
+            return xml(twiml.empty())
+        return xml(voice().goodbye(
+            "Xin lỗi, hệ thống đang gặp sự cố. Xin quý khách vui lòng gọi lại sau ít phút."))
+    return no_content()
 
 
 # ---- helpers -----------------------------------------------------------------------------
@@ -142,7 +153,8 @@ def incoming_call():
         return xml(voice().goodbye("Xin lỗi, số điện thoại quý khách gọi không đúng. Xin cảm ơn."))
     _open_call_once(sid, line, from_raw or "unknown", to)
     if line == "115":
-        return xml(voice().queue(twiml.QUEUE_115, url("/voice/wait", line="115"), url("/voice/queue-result"),
+        return xml(voice().queue(twiml.QUEUE_115, url("/voice/wait", line="115"),
+                                 url("/voice/queue-result", line="115"),
                                  intro="Cấp cứu 115 xin nghe. Đang kết nối điều phối viên."))
     now = utcnow()
     if not hotline_calendar().is_open(now):
@@ -207,7 +219,8 @@ def queue_result():
         calls.record_queue_result(db.session, call, result, _int("QueueTime"), utcnow())
         db.session.commit()
     fallback = current_app.config["HOTLINE_115_FALLBACK_NUMBER"]
-    if result == "leave" and call is not None and call.line == "115" and fallback:
+    emergency = request.args.get("line") == "115" or (call is not None and call.line == "115")
+    if result == "leave" and emergency and fallback:
         return xml(voice().dial(fallback, "Đang chuyển cuộc gọi tới bộ phận cấp cứu dự phòng."))
     return xml(twiml.empty())
 
@@ -298,8 +311,9 @@ def sms_status():
     return no_content()
 
 
-# Paths whose failures must still give the caller a spoken apology rather than silence.
-SAFE_TWIML_PATHS = {"/twilio/voice", "/twilio/voice/gather", "/twilio/voice/wait"}
+# Paths whose answer controls a live call: a failure must still answer TwiML, never 204.
+CALL_CONTROL_PATHS = {"/twilio/voice", "/twilio/voice/gather", "/twilio/voice/wait",
+                      "/twilio/voice/queue-result", "/twilio/voice/bridged", "/twilio/voice/recorded"}
 
 
 def init_app(app: Flask) -> None:

@@ -157,17 +157,20 @@ class Report:
     name: str
     open: Result
     closed: dict[int, Result]
+    light: dict[float, Result] = field(default_factory=dict)  # open loop at lower rates
 
     @property
     def best(self) -> tuple[int, Result]:
         return max(self.closed.items(), key=lambda item: item[1].rate)
 
 
-async def measure(target: Target, rate: float, seconds: float, clients: list[int]) -> Report:
+async def measure(target: Target, rate: float, seconds: float, clients: list[int],
+                  light: list[float]) -> Report:
     await closed_loop(target, 8, 2.0)  # warm up: connections, pools, caches
     opened = await open_loop(target, rate, seconds)
     closed = {c: await closed_loop(target, c, min(seconds, 8.0)) for c in clients}
-    return Report(target.name, opened, closed)
+    lighter = {r: await open_loop(target, r, seconds) for r in light}
+    return Report(target.name, opened, closed, lighter)
 
 
 # ---- the servers -------------------------------------------------------------------------
@@ -221,8 +224,9 @@ def run(args: argparse.Namespace) -> list[Report]:
         for name, app, path, expect in servers:
             with gunicorn(app, app_env) as base:
                 print(f"measuring {name} at {base} …", file=sys.stderr, flush=True)
+                light = args.light_rates if app == "wsgi:app" else []
                 reports.append(asyncio.run(measure(Target(name, base + path, expect), args.rate,
-                                                   args.seconds, args.clients)))
+                                                   args.seconds, args.clients, light)))
         rows = count_rows(database_url)
         webhook = reports[-1]
         answered = len(webhook.open.latencies) + sum(len(r.latencies) for r in webhook.closed.values())
@@ -242,6 +246,10 @@ def table(reports: list[Report], rate: float) -> str:
         lines.append(f"| {r.name} | {r.open.rate:.1f} | {r.open.pct(50):.1f} | {r.open.pct(99):.1f} "
                      f"| {r.open.errors} | {best.rate:.0f} ({clients}) | {best.pct(50):.1f} "
                      f"| {best.pct(99):.1f} | {sum(x.errors for x in r.closed.values())} |")
+    for r in reports:
+        for light_rate, result in r.light.items():
+            lines.append(f"| {r.name} at {light_rate:g}/s | {result.rate:.1f} | {result.pct(50):.1f} "
+                         f"| {result.pct(99):.1f} | {result.errors} | | | | |")
     return "\n".join(lines)
 
 
@@ -251,6 +259,8 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=100.0, help="open-loop offered calls/s (default 100)")
     parser.add_argument("--clients", type=lambda s: [int(x) for x in s.split(",")], default=[16, 64],
                         help="closed-loop client counts (default 16,64)")
+    parser.add_argument("--light-rates", type=lambda s: [float(x) for x in s.split(",") if x], default=[20.0],
+                        help="extra open-loop rates for the webhook alone, to show it unloaded (default 20)")
     args = parser.parse_args()
 
     started = time.monotonic()

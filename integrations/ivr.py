@@ -34,7 +34,7 @@ def load_menu(path: Path = MENU_FILE) -> tuple[MenuEntry, ...]:
 def choose(entries: tuple[MenuEntry, ...], digits: str | None, speech: str | None) -> MenuEntry | None:
     """The entry the caller picked by key or by voice; None if nothing matches."""
     if digits:
-        return next((e for e in entries if e.digit == digits.strip()[:1]), None)
+        return next((e for e in entries if e.digit == digits.strip()), None)
     heard = _fold(speech or "")
     if not heard:
         return None

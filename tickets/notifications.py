@@ -51,8 +51,9 @@ def notify(session: Session, events: list, settings: NotifySettings, now: dateti
             send(sms_texts.answer(ticket.code, ticket.resolution or "", url), "answer")
             send(sms_texts.survey(ticket.code), "survey")
             ticket.survey_sent_at = now
+            ticket.satisfaction = None  # a new answer is asked for (the old one stays in history)
         elif event.action in ("comment", "ask_caller") and event.event_id is not None:
             note = session.get(TicketEvent, event.event_id)
-            if note is not None and note.data.get("internal") is False:
+            if note is not None and note.data.get("internal") is False and not note.data.get("from_caller"):
                 send(sms_texts.reply_to_caller(ticket.code, note.data["body"], url), "reply")
     return queued

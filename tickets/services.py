@@ -184,14 +184,16 @@ def accept_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime,
 
 
 def comment_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime, *,
-                   body: str, internal: bool = True) -> list[TicketChanged]:
-    """Add a note; an external one (``internal=False``) is meant for the caller.
+                   body: str, internal: bool = True, from_caller: bool = False) -> list[TicketChanged]:
+    """Add a note; an external one (``internal=False``) is meant for the caller, unless it
+    comes ``from_caller`` (their own SMS), which is shown but never sent back to them.
 
     A comment only appends history and leaves the ticket row untouched, so two people
     commenting at once never conflict.
     """
     ticket = _begin(session, actor, ticket_id, "comment", None)
-    event = record_event(session, ticket, actor, "comment", now, body=body, internal=internal)
+    extra = {"from_caller": True} if from_caller else {}
+    event = record_event(session, ticket, actor, "comment", now, body=body, internal=internal, **extra)
     session.flush()
     return [TicketChanged(ticket.id, "comment", event.id)]
 

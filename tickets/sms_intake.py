@@ -84,7 +84,7 @@ def receive_sms(session: Session, *, sid: str, from_raw: str, to: str, body: str
         if ticket is not None and ticket.caller_phone in phones and ticket.status in OPEN_STATUSES:
             kind = "follow_up"
             events += comment_ticket(session, CALLER, ticket.id, now,
-                                     body=body[:DESCRIPTION_LIMIT], internal=False)
+                                     body=body[:DESCRIPTION_LIMIT], internal=False, from_caller=True)
             events += caller_replied(session, CALLER, ticket, now)
             events.append(queue_message(session, to=phone, body=sms_texts.follow_up_received(ticket.code),
                                         kind="reply", now=now, ticket_id=ticket.id))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, request, session
 
-from app.api import calls, directory, errors, public, routing, sla, tickets, tokens
-from app.api.openapi import build_document
 from app.extensions import csrf
 
 docs = Blueprint("api_docs", __name__, url_prefix="/api")
@@ -14,11 +12,20 @@ API_VERSION = "1.0.0"
 
 @docs.get("/openapi.json")
 def openapi_json():
+    from app.api.openapi import build_document
+
     return build_document(API_VERSION)
 
 
-BLUEPRINTS = (tickets.bp, directory.bp, tokens.bp, public.bp, calls.bp, sla.bp, routing.bp, docs)
-_NAMES = {bp.name for bp in BLUEPRINTS}
+_NAMES: set[str] = set()
+
+
+def blueprints() -> tuple[Blueprint, ...]:
+    """Every API blueprint. Imported here, not at the top, so that importing one API module
+    (say ``app.api.serialize`` from the publisher) does not pull in all the others."""
+    from app.api import calls, directory, public, routing, sla, tickets, tokens
+
+    return (tickets.bp, directory.bp, tokens.bp, public.bp, calls.bp, sla.bp, routing.bp, docs)
 
 
 def _csrf_for_cookie_sessions() -> None:
@@ -32,8 +39,11 @@ def _csrf_for_cookie_sessions() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from app.api import errors
+
     errors.init_app(app)
-    for bp in BLUEPRINTS:
+    for bp in blueprints():
+        _NAMES.add(bp.name)
         csrf.exempt(bp)
         app.register_blueprint(bp)
     app.before_request(_csrf_for_cookie_sessions)

@@ -202,19 +202,12 @@ def test_with_the_database_down_a_1022_caller_hears_an_apology_not_an_applicatio
 
 
 @pytest.mark.swallowed_errors_expected
-@pytest.mark.xfail(strict=True, reason="BUG: app/telephony.py twilio_webhook answers every failure of "
-                   "/twilio/voice with goodbye+Hangup, so with the database down a 115 emergency caller is "
-                   "hung up instead of being put in the dispatch-115 queue (which needs no database)")
 def test_with_the_database_down_a_115_caller_is_still_queued_for_a_dispatcher(no_database):
     root = twiml(no_database.voice(call_sid(), to=HOTLINE_115))
     assert root.find("Enqueue") is not None and root.find("Enqueue").text == "dispatch-115"
 
 
 @pytest.mark.swallowed_errors_expected
-@pytest.mark.xfail(strict=True, reason="BUG: /twilio/voice/queue-result and /twilio/voice/bridged control "
-                   "the call but are not in SAFE_TWIML_PATHS, so a failure answers 204 (no TwiML) and "
-                   "Twilio plays its application error; the 115 fallback <Dial> also depends on reading "
-                   "the call row")
 @pytest.mark.parametrize(("path", "extra"), [
     ("/twilio/voice/queue-result", {"QueueResult": "leave", "QueueTime": "31"}),
     ("/twilio/voice/bridged", {"QueueTime": "5"}),

@@ -24,8 +24,6 @@ def test_module_imports_in_a_fresh_interpreter(module):
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: circular import app.publisher -> app.api (package __init__) -> "
-                   "app.api.calls -> app.publisher; importing app.telephony or app.publisher first fails")
 @pytest.mark.parametrize("module", ["app.publisher", "app.telephony"])
 def test_webhook_modules_import_in_a_fresh_interpreter(module):
     result = _imports_alone(module)

@@ -39,7 +39,7 @@ def test_the_same_incoming_call_twice_is_one_call_one_ticket_and_the_same_answer
     twiml(retry)
     assert (rows.tickets(), rows.calls()) == (1, 1)
     ticket = rows.ticket_of(sid)
-    assert [e.action for e in rows.events(ticket.id)] == ["created", "call_received"]
+    assert [len(rows.events(ticket.id, a)) for a in ("created", "call_received")] == [1, 1]
     assert len(rows.outbox(kind="tracking")) == 1  # and one tracking SMS
 
 
@@ -112,7 +112,7 @@ def test_fifty_concurrent_retries_of_one_call_make_one_ticket(served, session, r
     assert b"<Gather" in results[0][1]
     assert (rows.tickets(), rows.calls()) == (1, 1)
     ticket = rows.ticket_of(sid)
-    assert [e.action for e in rows.events(ticket.id)] == ["created", "call_received"]
+    assert [len(rows.events(ticket.id, a)) for a in ("created", "call_received")] == [1, 1]
     assert len(rows.outbox(kind="tracking")) == 1
 
 

@@ -38,7 +38,8 @@ def test_an_sms_opens_a_ticket_and_the_caller_gets_its_tracking_code(twilio, row
     text(twilio, body)
 
     ticket = rows.only_ticket()
-    assert (ticket.line, ticket.channel, ticket.status, ticket.priority) == ("1022", "sms", "new", "normal")
+    assert (ticket.line, ticket.channel, ticket.priority) == ("1022", "sms", "normal")
+    assert ticket.status in ("new", "assigned")  # routing may send it on at once
     assert (ticket.description, ticket.caller_phone) == (body, CALLER)
     [tracking] = rows.outbox()
     assert (tracking.kind, tracking.to_number, tracking.status) == ("tracking", CALLER, "queued")
@@ -96,15 +97,13 @@ def test_a_follow_up_with_the_tracking_code_is_added_to_that_ticket(twilio, rows
 
     ticket = rows.only_ticket()  # no second ticket
     [comment] = rows.events(ticket.id, "comment")
-    assert comment.data == {"body": body, "internal": False}
+    assert comment.data == {"body": body, "internal": False, "from_caller": True}
     assert comment.actor_label == "Người phản ánh (SMS)"
     acks = [m for m in rows.outbox(kind="reply") if m.body.startswith("Đã nhận thông tin bổ sung")]
     assert len(acks) == 1 and display_code(open_ticket_code) in acks[0].body
     assert rows.count(InboundMessage, InboundMessage.kind == "follow_up") == 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the caller's own follow-up (comment internal=False) is echoed "
-                   "back to them by notifications.notify as a 'reply_to_caller' SMS, on top of the ack")
 def test_a_follow_up_is_acknowledged_once_not_echoed_back(twilio, rows, open_ticket_code):
     text(twilio, f"Bổ sung: mã {display_code(open_ticket_code)}, nước vẫn ngập")
     assert [m.kind for m in rows.outbox()] == ["tracking", "reply"]
@@ -191,10 +190,6 @@ def test_answering_2_records_dissatisfaction_and_reopens_the_ticket(twilio, sess
     assert rows.tickets() == 2
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: after a '2' reopens a ticket and it is resolved again, the "
-                   "new survey's answer is not recognised: sms_intake._survey_ticket requires satisfaction "
-                   "IS NULL but notifications.notify never clears the old answer when it sends a new "
-                   "survey, so the reply '1' opens a new ticket")
 def test_a_ticket_resolved_again_after_a_bad_rating_can_be_rated_again(twilio, session, rows):
     ticket_id = resolved_ticket(twilio, session, CALLER)
     text(twilio, "2")

@@ -55,9 +55,10 @@ def test_an_incoming_call_opens_one_ticket_and_records_the_call(twilio, session,
     twiml(twilio.voice(sid, from_="+84912345678"))
 
     ticket = rows.ticket_of(sid)
-    assert (ticket.line, ticket.channel, ticket.priority, ticket.status) == ("1022", "phone", "normal", "new")
+    assert (ticket.line, ticket.channel, ticket.priority) == ("1022", "phone", "normal")
+    assert ticket.status in ("new", "assigned")
     assert ticket.caller_phone == CALLER
-    assert [e.action for e in rows.events(ticket.id)] == ["created", "call_received"]
+    assert [len(rows.events(ticket.id, a)) for a in ("created", "call_received")] == [1, 1]
     [received_event] = rows.events(ticket.id, "call_received")
     assert received_event.data["call_sid"] == sid
     call = rows.call(sid)
@@ -147,10 +148,8 @@ def test_the_menu_choice_sets_the_category_and_queues_for_an_operator(twilio, se
 @pytest.mark.parametrize("params", [
     {"Digits": "0"}, {"Digits": "*"}, {"Digits": "#"}, {"SpeechResult": "", "Confidence": "0.0"},
     {"SpeechResult": "alo alo"}, {"SpeechResult": "   "}, {},
-    pytest.param({"Digits": "99"}, marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: integrations/ivr.py choose() matches digits.strip()[:1], so '99' (or '21') picks "
-        "entry 9 'khac' (or 2) instead of no choice"))),
-    pytest.param({"Digits": "21"}, marks=pytest.mark.xfail(strict=True, reason="BUG: see Digits=99")),
+    pytest.param({"Digits": "99"}),
+    pytest.param({"Digits": "21"}),
 ])
 def test_an_unclear_answer_sets_no_category_and_still_reaches_an_operator(twilio, session, rows, params):
     on_duty(session)

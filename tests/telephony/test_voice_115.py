@@ -37,7 +37,7 @@ def test_a_115_call_goes_straight_to_the_dispatch_queue(twilio, rows):
     enqueue = root.find("Enqueue")
     assert enqueue.text == "dispatch-115"
     assert enqueue.get("waitUrl") == "http://127.0.0.1:5000/twilio/voice/wait?line=115"
-    assert enqueue.get("action") == "http://127.0.0.1:5000/twilio/voice/queue-result"
+    assert enqueue.get("action") == "http://127.0.0.1:5000/twilio/voice/queue-result?line=115"
     ticket = rows.ticket_of(sid)
     assert (ticket.line, ticket.priority, ticket.channel) == ("115", "emergency", "phone")
     assert rows.call(sid).line == "115"
