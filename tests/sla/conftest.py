@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+import app.api  # noqa: F401 - first: app.publisher cannot be imported on its own
 from tests.conftest import ROOT
+from tests.sla import dataset
 from tickets.sla_policies import load_policies
 
 POLICIES = ROOT / "data" / "sla" / "policies.csv"
@@ -31,3 +33,9 @@ def policies(session) -> Path:
     load_policies(session, Path(POLICIES))
     session.commit()
     return POLICIES
+
+
+@pytest.fixture
+def data(session, policies) -> dataset.Data:
+    """The small fixed data set of tests/sla/dataset.py, committed."""
+    return dataset.build(session)
