@@ -31,10 +31,10 @@ def init_app(app: Flask) -> None:
               default=DIRECTORY, show_default=True, help="Folder with the directory CSV files.")
 def init_command(directory: Path) -> None:
     """Create or migrate the schema and load or update the directory."""
-    from tickets.directory_import import load_directory
-    from tickets.schema import migrate
     from app.router import forget_snapshot
+    from tickets.directory_import import load_directory
     from tickets.routing_store import load_routing_rules
+    from tickets.schema import migrate
     from tickets.sla_policies import load_policies
 
     migrate(current_app.config["DATABASE_URL"])

@@ -75,7 +75,8 @@ class BusinessCalendar:
         """The working periods of ``day`` as aware local datetimes."""
         if not self.is_working_day(day):
             return []
-        spans = self.week[day.weekday()] or parse_hours(DEFAULT_HOURS)[0]  # a worked Saturday
+        # A worked Saturday or Sunday keeps the hours of the calendar's first working weekday.
+        spans = self.week[day.weekday()] or next((p for p in self.week.values() if p), [])
         return [(datetime.combine(day, a, self.zone), datetime.combine(day, b, self.zone))
                 for a, b in spans]
 

@@ -305,6 +305,19 @@ EDITABLE = ("description", "caller_name", "caller_phone", "category", "address",
             "priority")
 
 
+def _checked_changes(session: Session, changes: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationFailed("These fields cannot be edited", {f: "not editable" for f in sorted(unknown)})
+    if changes.get("category") is not None:
+        _lookup(session, Category, Category.code, changes["category"], "category")
+    if changes.get("ward_code") is not None:
+        _lookup(session, Ward, Ward.code, changes["ward_code"], "ward_code")
+    if changes.get("caller_phone"):
+        changes = {**changes, "caller_phone": normalise_phone(changes["caller_phone"])}
+    return changes
+
+
 def update_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime, *,
                   changes: dict[str, Any], expected_version: int | None = None) -> list[TicketChanged]:
     """Complete or correct what the ticket says (the operator filling it in during a call).
@@ -317,15 +330,7 @@ def update_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime,
                            f"{ticket.version}); reload it and try again", {"version": str(ticket.version)})
     if ticket.status in ("closed", "cancelled"):
         raise InvalidTransition(f"A {ticket.status} ticket cannot be edited", {"status": ticket.status})
-    unknown = set(changes) - set(EDITABLE)
-    if unknown:
-        raise ValidationFailed("These fields cannot be edited", {f: "not editable" for f in sorted(unknown)})
-    if changes.get("category") is not None:
-        _lookup(session, Category, Category.code, changes["category"], "category")
-    if changes.get("ward_code") is not None:
-        _lookup(session, Ward, Ward.code, changes["ward_code"], "ward_code")
-    if changes.get("caller_phone"):
-        changes["caller_phone"] = normalise_phone(changes["caller_phone"])
+    changes = _checked_changes(session, changes)
     diff = {}
     for field, value in changes.items():
         column = "category_code" if field == "category" else field

@@ -148,13 +148,14 @@ def start_clock(session: Session, ticket: Ticket, clock: str, now: datetime, cal
 def _stop(row: SlaClock, now: datetime, calendars: Calendars, scored: bool = True) -> None:
     cal = calendars.of(row.business_hours)
     if row.paused_at is not None:
-        used = row.target_seconds - (row.remaining_seconds or 0)
+        used = row.target_seconds - (row.remaining_seconds or 0)  # remaining < 0: paused when late
     else:
         used = row.target_seconds - cal.between(now, row.due_at).total_seconds() if now < row.due_at \
             else row.target_seconds + cal.between(row.due_at, now).total_seconds()
     row.stopped_at = now
     row.elapsed_seconds = max(used, 0.0)
-    row.met = (row.breached_at is None and (row.paused_at is not None or now <= row.due_at)) if scored else None
+    on_time = (row.remaining_seconds or 0) > 0 if row.paused_at is not None else now <= row.due_at
+    row.met = (row.breached_at is None and on_time) if scored else None
 
 
 def stop_clocks(session: Session, ticket: Ticket, clocks: tuple[str, ...], now: datetime,
@@ -170,7 +171,9 @@ def pause_clocks(session: Session, ticket: Ticket, now: datetime, calendars: Cal
     for row in _running(session, ticket):
         if row.paused_at is None:
             cal = calendars.of(row.business_hours)
-            row.remaining_seconds = cal.between(now, row.due_at).total_seconds()
+            # Paused after its due time (before a sweep noticed): keep the overrun, negative.
+            row.remaining_seconds = (cal.between(now, row.due_at).total_seconds() if now < row.due_at
+                                     else -cal.between(row.due_at, now).total_seconds())
             row.paused_at = now
             row.due_at = row.warn_at = None
 
@@ -180,9 +183,11 @@ def resume_clocks(session: Session, ticket: Ticket, now: datetime, calendars: Ca
     for row in _running(session, ticket):
         if row.paused_at is not None:
             cal = calendars.of(row.business_hours)
-            remaining = timedelta(seconds=row.remaining_seconds or 0)
-            row.due_at = cal.add(now, remaining)
-            warn_left = remaining - timedelta(seconds=row.target_seconds * 0.25)
+            remaining = timedelta(seconds=max(row.remaining_seconds or 0, 0))
+            row.due_at = cal.add(now, remaining) if remaining else now  # already late: due now
+            policy = session.get(SlaPolicy, row.policy_id) if row.policy_id else None
+            share = policy.warning_share if policy else 0.75
+            warn_left = remaining - timedelta(seconds=row.target_seconds * (1 - share))
             row.warn_at = cal.add(now, warn_left) if warn_left > timedelta(0) else now
             row.paused_at = None
             row.remaining_seconds = None

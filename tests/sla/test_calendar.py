@@ -84,10 +84,6 @@ def test_a_saturday_the_province_works_counts():
     assert cal.between(at(2026, 11, 28, 11), at(2026, 11, 28, 14)) == H  # with its lunch break
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: tickets/calendar.py BusinessCalendar.periods() gives a worked Saturday the built-in "
-    "DEFAULT_HOURS (parse_hours(DEFAULT_HOURS)[0]) instead of the configured SLA_WORKING_HOURS; "
-    "fix: use the calendar's own first working weekday, e.g. next(p for p in self.week.values() if p)"))
 def test_a_worked_saturday_has_the_configured_hours_not_the_built_in_ones():
     cal = BusinessCalendar(hours="mon-fri 08:00-12:00,13:00-17:00",
                            extra_working_days=frozenset({date(2026, 11, 28)}))
@@ -136,11 +132,6 @@ def test_a_paused_clock_resumes_with_the_working_time_it_had_left(session, polic
     assert (first.elapsed_seconds, first.met) == (2 * 3600, True)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: tickets/sla.py resume_clocks() puts the warning at 'a quarter of the target left' "
-    "(row.target_seconds * 0.25) whatever the policy's warning_share (0.5 for emergencies and "
-    "115, 0.8 for complaints); fix: keep the share on the clock (or read the policy) and use "
-    "target_seconds * (1 - warning_share)"))
 def test_a_resumed_clock_warns_at_its_policys_share(session, policies):
     calendars = sla.Calendars(business=BusinessCalendar(), always=BusinessCalendar(always_open=True))
     t0 = NOW
@@ -155,11 +146,6 @@ def test_a_resumed_clock_warns_at_its_policys_share(session, policies):
     assert first.warn_at == t0 + timedelta(minutes=75)  # 15 min used at 65 + 10
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: tickets/sla.py pause_clocks() on a clock already past due (the sweep not run yet: a "
-    "missed tick) keeps remaining_seconds=0 and _stop() then scores it met=True with "
-    "elapsed=target; fix: in pause_clocks record the overrun (negative remaining, or mark "
-    "breached when now >= due_at), and in _stop score a paused run met only if remaining > 0"))
 def test_a_clock_paused_after_its_due_time_stays_late(session, policies):
     calendars = sla.Calendars(business=BusinessCalendar(), always=BusinessCalendar(always_open=True))
     ticket = make_ticket(session, now=NOW)
