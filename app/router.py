@@ -141,6 +141,19 @@ def rank_hospitals(session: Session, lat: float, lon: float, specialty: str | No
                                       exclude=exclude, limit=limit)]
 
 
+def unavailable_hospitals(session: Session) -> list[str]:
+    """Hospitals full or switched off right now, read fresh: the cached snapshot may be up to
+    REFRESH seconds old in another process, and a full hospital must be skipped at once."""
+    return list(session.scalars(select(Hospital.code).where(~Hospital.available | ~Hospital.active)))
+
+
+def _escalated_since_last_dispatch(session: Session, ticket: Ticket) -> bool:
+    last = session.execute(select(TicketEvent.action).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.action.in_(("assign", "escalated")))
+        .order_by(TicketEvent.id.desc()).limit(1)).scalar()
+    return last == "escalated"
+
+
 def tried_hospitals(session: Session, ticket: Ticket) -> list[str]:
     """Hospitals this ticket was dispatched to so far, in order."""
     events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
@@ -189,7 +202,8 @@ def _route_1022(session: Session, ticket: Ticket, now: datetime, unattended: boo
 def _route_115(session: Session, ticket: Ticket, now: datetime) -> list:
     if ticket.lat is None or ticket.lon is None:
         return []
-    found = rank(ticket.lat, ticket.lon, snapshot(session).hospitals, None, limit=3)
+    found = rank(ticket.lat, ticket.lon, snapshot(session).hospitals, None,
+                 exclude=tuple(unavailable_hospitals(session)), limit=3)
     if not found:
         return []
     ticket.routing = {"hospitals": [c.to_dict() for c in found]}
@@ -224,10 +238,13 @@ def redispatch(session: Session, ticket_id: int, now: datetime, ack_seconds: int
             or ticket.hospital is None or ticket.assigned_at is None
             or (now - ticket.assigned_at).total_seconds() < ack_seconds):
         return []
+    if _escalated_since_last_dispatch(session, ticket):
+        return []  # already handed to a person; repeating it would only add noise
     tried = tried_hospitals(session, ticket)
     late = ticket.hospital.code
     reason = f"Bệnh viện không xác nhận trong {ack_seconds} giây"
-    candidate = (next_hospital((ticket.lat, ticket.lon), snapshot(session).hospitals, tried)
+    candidate = (next_hospital((ticket.lat, ticket.lon), snapshot(session).hospitals,
+                               [*tried, *unavailable_hospitals(session)])
                  if ticket.lat is not None and ticket.lon is not None else None)
     events: list = []
     if candidate is not None:
