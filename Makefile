@@ -27,7 +27,7 @@ translations: $(MO)
 run: $(VENV)/.runtime translations
 	HOTLINE_DEMO=1 $(BIN)/flask --app wsgi init
 	HOTLINE_DEMO=1 $(BIN)/flask --app wsgi seed-demo
-	@echo "Open http://127.0.0.1:5000 and sign in with one of the accounts above."
+	@echo "Open http://$${HOST:-127.0.0.1}:$${PORT:-5000} and sign in with one of the accounts above."
 	HOTLINE_DEMO=1 $(BIN)/python wsgi.py
 
 lint: $(VENV)/.dev

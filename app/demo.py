@@ -49,11 +49,16 @@ def seed_demo(session: Session) -> list[tuple[str, str, str | None]]:
                   contact_point=where if role == "staff" else None,
                   hospital=where if role == "hospital" else None, display_name=display_name)
         created.append((username, role, where))
+    session.flush()
     if not session.scalar(select(func.count()).select_from(Ticket)):
+        from app.publisher import commit_and_publish
+
         system = SystemActor("demo")
         start = utcnow() - timedelta(hours=3)
         for i, fields in enumerate(SAMPLE_TICKETS):
-            services.open_ticket(session, system, services.NewTicket(**fields),
-                                 start + timedelta(minutes=40 * i))
-    session.flush()
+            # The same road as any channel: routed, SLA clocks started, SMS queued.
+            # The emergency is happening now: its 60-second acknowledgement clock is live.
+            when = utcnow() if fields["line"] == "115" else start + timedelta(minutes=40 * i)
+            _, events = services.open_ticket(session, system, services.NewTicket(**fields), when)
+            commit_and_publish(session, events)
     return created
