@@ -39,3 +39,20 @@ def make_ticket(session: Session, actor=SYSTEM, now: datetime = NOW, **overrides
     ticket, _ = open_ticket(session, actor, NewTicket(**fields), now)
     session.commit()
     return ticket
+
+
+def bearer(client, user: User) -> dict[str, str]:
+    """Authorization headers for ``user`` (signed in with the test password)."""
+    response = client.post("/api/auth/token", json={"username": user.username, "password": PASSWORD})
+    assert response.status_code == 200, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+def db_counts(engine) -> tuple[int, int, int]:
+    """(tickets, events, sum of versions): any write changes at least one of them."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return tuple(conn.execute(text(
+            "SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM ticket_events),"
+            " (SELECT coalesce(sum(version), 0) FROM tickets)")).one())

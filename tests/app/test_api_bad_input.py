@@ -7,26 +7,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import text
 
-from tests.factories import NOW, PASSWORD, SYSTEM, make_ticket, make_user
+from tests.factories import NOW, SYSTEM, bearer, db_counts, make_ticket, make_user
 from tickets.services import assign_ticket
 
 VALID = {"line": "1022", "channel": "phone", "description": "Ổ gà lớn trên đường DT743"}
 
 
-def bearer(client, user) -> dict[str, str]:
-    response = client.post("/api/auth/token", json={"username": user.username, "password": PASSWORD})
-    assert response.status_code == 200, response.get_json()
-    return {"Authorization": f"Bearer {response.get_json()['token']}"}
 
 
-def db_counts(engine) -> tuple[int, int, int]:
-    """(tickets, events, sum of versions): any write changes at least one of them."""
-    with engine.connect() as conn:
-        return tuple(conn.execute(text(
-            "SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM ticket_events),"
-            " (SELECT coalesce(sum(version), 0) FROM tickets)")).one())
 
 
 def assert_error(response, status: int, field: str | None = None, code: str | None = None) -> dict:

@@ -9,22 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from tests.factories import NOW, PASSWORD, SYSTEM, make_ticket, make_user
+from tests.factories import NOW, SYSTEM, bearer, db_counts, make_ticket, make_user
 from tickets.db import utcnow
 from tickets.services import accept_ticket, assign_ticket, resolve_ticket
-
-
-def bearer(client, user) -> dict[str, str]:
-    response = client.post("/api/auth/token", json={"username": user.username, "password": PASSWORD})
-    assert response.status_code == 200, response.get_json()
-    return {"Authorization": f"Bearer {response.get_json()['token']}"}
-
-
-def db_counts(engine) -> tuple[int, int, int]:
-    with engine.connect() as conn:
-        return tuple(conn.execute(text(
-            "SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM ticket_events),"
-            " (SELECT coalesce(sum(version), 0) FROM tickets)")).one())
 
 
 def ticket_at(session, line: str = "1022", destination: str | None = None, status: str = "assigned",

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import DEFAULT_URL
-from tests.factories import NOW, PASSWORD, SYSTEM, make_ticket, make_user
+from tests.factories import NOW, SYSTEM, bearer, make_ticket, make_user
 from tickets.codes import normalise_code
 from tickets.db import utcnow
 from tickets.models import Ticket
@@ -24,11 +24,6 @@ ON_SQLITE = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_URL)).get_backe
 
 # ---- helpers -----------------------------------------------------------------------------
 
-def bearer(client, user) -> dict[str, str]:
-    """The Authorization header of a fresh token for ``user`` (from POST /api/auth/token)."""
-    response = client.post("/api/auth/token", json={"username": user.username, "password": PASSWORD})
-    assert response.status_code == 200, response.get_json()
-    return {"Authorization": f"Bearer {response.get_json()['token']}"}
 
 
 def db_counts(engine, ticket_id: int | None = None) -> tuple:

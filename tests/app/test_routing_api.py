@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from twilio.request_validator import RequestValidator
 
 from app import router
-from tests.factories import NOW, PASSWORD, SYSTEM, make_ticket, make_user
+from tests.factories import NOW, SYSTEM, bearer, db_counts, make_ticket, make_user
 from tickets.directory import Hospital
 from tickets.models import Ticket, TicketEvent
 from tickets.services import cancel_ticket
@@ -31,10 +31,6 @@ IN_THUAN_AN = {"lat": 10.8683, "lon": 106.7145}  # Phường Vĩnh Phú, by Bệ
 
 # ---- helpers -----------------------------------------------------------------------------
 
-def bearer(client, user) -> dict[str, str]:
-    response = client.post("/api/auth/token", json={"username": user.username, "password": PASSWORD})
-    assert response.status_code == 200, response.get_json()
-    return {"Authorization": f"Bearer {response.get_json()['token']}"}
 
 
 def as_role(client, session, role: str, **overrides: Any) -> dict[str, str]:
@@ -50,12 +46,6 @@ def assert_error(response, status: int, field: str | None = None) -> dict:
     return error
 
 
-def db_counts(engine) -> tuple[int, int, int]:
-    """(tickets, events, sum of versions): any write changes at least one of them."""
-    with engine.connect() as conn:
-        return tuple(conn.execute(text(
-            "SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM ticket_events),"
-            " (SELECT coalesce(sum(version), 0) FROM tickets)")).one())
 
 
 def fresh(session, ticket_id: int) -> Ticket:
