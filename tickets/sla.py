@@ -193,12 +193,13 @@ def resume_clocks(session: Session, ticket: Ticket, now: datetime, calendars: Ca
             row.remaining_seconds = None
 
 
-def refresh_ticket(session: Session, ticket: Ticket) -> None:
-    """Copy due times and state from the clocks onto the ticket (what the API shows)."""
-    session.flush()
-    rows = list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)
-                                .order_by(SlaClock.id)))
-    current = {r.clock: r for r in rows}  # the latest run of each clock
+def refresh_ticket(session: Session, ticket: Ticket, rows: list[SlaClock] | None = None) -> None:
+    """Copy due times and state from the clocks (``rows``, or read now) onto the ticket."""
+    if rows is None:
+        session.flush()
+        rows = list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)
+                                    .order_by(SlaClock.id)))
+    current = {r.clock: r for r in sorted(rows, key=lambda r: r.id)}  # the latest run of each clock
     first = current.get("acknowledgement") if ticket.line == "115" else current.get("first_response")
     first = first or current.get("first_response")
     ticket.first_response_due = first.due_at if first and first.stopped_at is None else None
@@ -217,29 +218,34 @@ def refresh_ticket(session: Session, ticket: Ticket) -> None:
 
 
 def sweep(session: Session, now: datetime, limit: int = 1000) -> list[SlaAlert]:
-    """Mark every clock that has reached its warning or due time — each exactly once."""
+    """Mark every clock that has reached its warning or due time — each exactly once.
+
+    One conditional UPDATE … RETURNING per kind claims the due clocks: of two sweeps racing,
+    each clock is returned to only one of them. Then the history rows are inserted in bulk
+    and each affected ticket is refreshed once, from one read of its clocks.
+    """
     alerts: list[SlaAlert] = []
     for kind, column, moment in (("warning", SlaClock.warned_at, SlaClock.warn_at),
                                  ("breached", SlaClock.breached_at, SlaClock.due_at)):
-        due = session.execute(
-            select(SlaClock.id, SlaClock.ticket_id, SlaClock.clock).where(
-                SlaClock.stopped_at.is_(None), column.is_(None), moment <= now)
-            .order_by(moment).limit(limit)).all()
-        for clock_id, ticket_id, clock in due:
-            # Conditional: of two sweeps racing, only one sees rowcount 1 and reports it.
-            won = session.execute(
-                update(SlaClock).where(SlaClock.id == clock_id, column.is_(None))
-                .values({column.key: now}).execution_options(synchronize_session=False)).rowcount
-            if won != 1:
-                continue
-            ticket = session.get(Ticket, ticket_id)
-            row = session.get(SlaClock, clock_id)
-            session.refresh(row)
-            session.add(TicketEvent(ticket_id=ticket_id, action=f"sla_{kind}", actor_id=None,
-                                    actor_label="SLA", at=now,
-                                    data={"clock": clock, "due": row.due_at.isoformat() if row.due_at else None}))
-            refresh_ticket(session, ticket)
-            alerts.append(SlaAlert(ticket_id, clock_id, kind))
+        due_ids = (select(SlaClock.id).where(SlaClock.stopped_at.is_(None), column.is_(None), moment <= now)
+                   .order_by(moment).limit(limit).scalar_subquery())
+        claimed = session.execute(
+            update(SlaClock).where(SlaClock.id.in_(due_ids), column.is_(None))
+            .values({column.key: now})
+            .returning(SlaClock.id, SlaClock.ticket_id, SlaClock.clock, SlaClock.due_at)
+            .execution_options(synchronize_session=False)).all()
+        session.add_all(TicketEvent(ticket_id=ticket_id, action=f"sla_{kind}", actor_id=None, actor_label="SLA",
+                                    at=now, data={"clock": clock, "due": due.isoformat() if due else None})
+                        for _id, ticket_id, clock, due in claimed)
+        alerts += [SlaAlert(ticket_id, clock_id, kind) for clock_id, ticket_id, _clock, _due in claimed]
+    if alerts:
+        ticket_ids = {a.ticket_id for a in alerts}
+        session.flush()
+        clocks = list(session.scalars(select(SlaClock).where(SlaClock.ticket_id.in_(ticket_ids))
+                                      .execution_options(populate_existing=True)))
+        tickets = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids))).unique()}
+        for ticket_id, ticket in tickets.items():
+            refresh_ticket(session, ticket, [c for c in clocks if c.ticket_id == ticket_id])
     session.flush()
     return alerts
 
