@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import csv
-import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
 from integrations.twiml import MenuEntry
+from routing.text import fold
 
 MENU_FILE = Path(__file__).resolve().parent.parent / "data" / "telephony" / "ivr_menu.csv"
 
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
-    return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
 
 
 @lru_cache(maxsize=4)
@@ -35,10 +31,10 @@ def choose(entries: tuple[MenuEntry, ...], digits: str | None, speech: str | Non
     """The entry the caller picked by key or by voice; None if nothing matches."""
     if digits:
         return next((e for e in entries if e.digit == digits.strip()), None)
-    heard = _fold(speech or "")
+    heard = fold(speech or "")
     if not heard:
         return None
     # The longest keyword heard wins: "đèn tín hiệu" (traffic) over "đèn" alone.
-    best = max(((len(k), e) for e in entries for k in e.speech_keywords if _fold(k) in heard),
+    best = max(((len(k), e) for e in entries for k in e.speech_keywords if fold(k) in heard),
                default=None, key=lambda pair: pair[0])
     return best[1] if best else None

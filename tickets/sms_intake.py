@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from routing.text import fold
 from tickets import sms_texts
 from tickets.codes import ALPHABET, normalise_code
 from tickets.events import TicketChanged
@@ -32,14 +32,10 @@ DESCRIPTION_LIMIT = 4000
 _CODE = re.compile(rf"(?<![A-Z0-9])([{ALPHABET}]{{4}}-?[{ALPHABET}]{{4}})(?![A-Z0-9])")
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
-    return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
-
 
 def parse_survey_answer(body: str) -> int | None:
     """1 (satisfied) or 2 (not satisfied) from "1", "2", "hài lòng", "chua hai long"…; else None."""
-    text = _fold(body).strip(" .!")
+    text = fold(body).strip(" .!")
     if text in ("1", "2"):
         return int(text)
     if re.fullmatch(r"(khong|chua|ko|k) hai long", text):
