@@ -42,6 +42,18 @@ def rooms_for(ticket: Ticket) -> list[str]:
     return rooms
 
 
+def _ticket_json(ticket: Ticket) -> dict:
+    """The ticket as consoles receive it, serialised once per publish even when several
+    events of one request carry it (a call sends ticket.created and call.incoming)."""
+    from sqlalchemy.orm import object_session
+
+    cache = object_session(ticket).info.setdefault("published_tickets", {})
+    key = (ticket.id, ticket.version)
+    if key not in cache:
+        cache[key] = ticket_out(ticket).model_dump(mode="json")
+    return cache[key]
+
+
 def _emit(name: str, payload: dict, rooms: list[str]) -> None:
     try:
         socketio.emit(name, payload, to=rooms)
@@ -54,7 +66,7 @@ def _ticket_changed(session: Session, event: TicketChanged) -> None:
     if ticket is None:
         return
     name = "ticket.created" if isinstance(event, TicketOpened) else "ticket.updated"
-    _emit(name, {"ticket": ticket_out(ticket).model_dump(mode="json"), "action": event.action},
+    _emit(name, {"ticket": _ticket_json(ticket), "action": event.action},
           rooms_for(ticket))
     if ticket.line == "115" and event.action == "assign" and ticket.assigned_at is not None:
         # The acknowledgement deadline, to the second; the periodic sweep is the safety net.
@@ -66,14 +78,14 @@ def _ticket_changed(session: Session, event: TicketChanged) -> None:
 
 def _dispatch_escalated(session: Session, event: DispatchEscalated) -> None:
     ticket = session.get(Ticket, event.ticket_id)
-    _emit("dispatch.escalated", {"ticket": ticket_out(ticket).model_dump(mode="json"),
+    _emit("dispatch.escalated", {"ticket": _ticket_json(ticket),
                                  "from_hospital": event.from_hospital, "to_hospital": event.to_hospital,
                                  "reason": event.reason}, rooms_for(ticket))
 
 
 def _late_acknowledgement(session: Session, event: LateAcknowledgement) -> None:
     ticket = session.get(Ticket, event.ticket_id)
-    _emit("dispatch.late_acknowledgement", {"ticket": ticket_out(ticket).model_dump(mode="json"),
+    _emit("dispatch.late_acknowledgement", {"ticket": _ticket_json(ticket),
                                             "hospital": event.hospital}, ["dispatch", "supervisors"])
 
 
@@ -83,15 +95,15 @@ def _call_incoming(session: Session, event: CallIncoming) -> None:
     history = caller_history(session, ticket.caller_phone, exclude_ticket_id=ticket.id)
     _emit("call.incoming", {
         "call_sid": call.sid, "line": call.line, "from": ticket.caller_phone or call.from_number,
-        "ticket": ticket_out(ticket).model_dump(mode="json"),
-        "history": [ticket_out(t).model_dump(mode="json") for t in history],
+        "ticket": _ticket_json(ticket),
+        "history": [_ticket_json(t) for t in history],
     }, ["supervisors", "operators" if call.line == "1022" else "dispatch"])
 
 
 def _call_ended(session: Session, event: CallEnded) -> None:
     call = session.get(Call, event.call_id)
     _emit("call.ended", {"call_sid": call.sid, "status": call.status, "duration": call.duration,
-                         "ticket": ticket_out(call.ticket).model_dump(mode="json")},
+                         "ticket": _ticket_json(call.ticket)},
           ["supervisors", "operators" if call.line == "1022" else "dispatch"])
 
 
@@ -101,7 +113,7 @@ def _sla_alert(session: Session, alert: sla.SlaAlert) -> None:
     if ticket is None or clock is None:
         return
     due = local(clock.due_at) if clock.due_at else None
-    _emit(f"sla.{alert.kind}", {"ticket": ticket_out(ticket).model_dump(mode="json"), "clock": clock.clock,
+    _emit(f"sla.{alert.kind}", {"ticket": _ticket_json(ticket), "clock": clock.clock,
                                 "due": due.isoformat() if due else None}, rooms_for(ticket))
 
 
@@ -129,6 +141,7 @@ def notify_settings() -> NotifySettings:
 
 def publish(session: Session, events: list) -> None:
     """Hand each committed domain event to its handler."""
+    session.info.pop("published_tickets", None)  # serialisations of an earlier publish are stale
     for event in events:
         HANDLERS[type(event)](session, event)
 
