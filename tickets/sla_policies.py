@@ -60,8 +60,9 @@ def _key(p: SlaPolicy) -> tuple[str, ...]:
 def load_policies(session: Session, path: Path) -> int:
     """Make the table equal the file: update by (line, category, priority, contact point,
     clock), add new rows, remove the rest. Running clocks keep the due time they have."""
-    wanted = {_key(p): p for p in read_policies(path)}
-    if len(wanted) != len(read_policies(path)):
+    policies = read_policies(path)
+    wanted = {_key(p): p for p in policies}
+    if len(wanted) != len(policies):
         raise ValueError(f"{path.name}: two rows promise the same thing")
     for existing in session.scalars(select(SlaPolicy)):
         new = wanted.pop(_key(existing), None)
