@@ -18,7 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from app import api, auth, cli, i18n, labels, ops, sockets, supervisor, telephony, views  # noqa: F401 (sockets registers handlers)
+    from app import api, auth, cli, consoles, i18n, labels, ops, sockets, supervisor, telephony, views  # noqa: F401 (sockets registers handlers)
     from app.database import db
     from app.extensions import csrf, socketio
     from app.jobs import Jobs
@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(ops.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(supervisor.bp)
+    consoles.init_app(app)
     cli.init_app(app)
     Jobs(app)
     # Same-origin only (the default): consoles are served by this app.

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from app.api.public import public_ticket
 from app.api.serialize import ticket_out
+from app.consoles import landing_url
 from app.database import db
 from app.i18n import LANGUAGES
 from tickets.db import utcnow
@@ -19,6 +20,10 @@ bp = Blueprint("views", __name__)
 @bp.get("/")
 @login_required
 def home():
+    """Each user starts on their console; a role without one sees the plain list."""
+    target = landing_url(current_user)
+    if target is not None:
+        return redirect(target)
     tickets, total = list_tickets(db.session, current_user, TicketFilter(), utcnow(), per_page=20)
     return render_template("home.html", tickets=[ticket_out(t, current_user) for t in tickets],
                            total=total)

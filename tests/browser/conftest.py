@@ -15,6 +15,30 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
 
 @pytest.fixture
+def app(database_url: str, engine):
+    """The app as a browser meets it: CSRF on, Twilio configured (webhooks are signed with
+    the test token), 1022 staffed around the clock, jobs and Socket.IO in this process."""
+    from app import create_app
+    from app.extensions import socketio
+    from tests.conftest import _empty_transactional_tables
+    from tests.telephony.conftest import base_config
+
+    socketio.server_options.pop("client_manager", None)
+    application = create_app(base_config(database_url, WTF_CSRF_ENABLED=True))
+    yield application
+    application.extensions["database"].engine.dispose()
+    _empty_transactional_tables(engine)
+
+
+@pytest.fixture
+def twilio(app):
+    """Posts signed Twilio webhooks to the app under test (see tests/telephony/conftest.py)."""
+    from tests.telephony.conftest import TwilioClient
+
+    return TwilioClient(app)
+
+
+@pytest.fixture
 def live_server(app) -> Iterator[str]:
     """The test app served over real HTTP; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)

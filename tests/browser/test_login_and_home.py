@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import PASSWORD, make_ticket, make_user
+from tests.browser.helpers import sign_in
+from tests.factories import make_ticket, make_user
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, base: str, username: str, password: str = PASSWORD) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(password)
-    page.get_by_role("button", name="Đăng nhập").click()
 
 
 def test_login_page_speaks_vietnamese_even_to_an_english_browser(page, live_server, screenshot):
