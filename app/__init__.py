@@ -40,5 +40,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # The SocketIO object is shared by every app built in this process (tests build many):
     # forget the previous app's Redis client manager, or it would outlive its app.
     socketio.server_options.pop("client_manager", None)
-    socketio.init_app(app, message_queue=app.config["REDIS_URL"])
+    socketio.init_app(app, message_queue=app.config["REDIS_URL"], channel=app.config["SOCKETIO_CHANNEL"])
     return app

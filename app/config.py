@@ -46,6 +46,9 @@ def from_environment(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     return {
         "DATABASE_URL": env.get("DATABASE_URL", "sqlite:///instance/hotline.db"),
         "REDIS_URL": env.get("REDIS_URL") or None,
+        # The Redis pub/sub channel the app processes and workers share for Socket.IO: one per
+        # deployment, so two hotlines (or test runs) on one Redis never hear each other.
+        "SOCKETIO_CHANNEL": env.get("SOCKETIO_CHANNEL", "flask-socketio"),
         # Without SECRET_KEY a fresh key per start keeps secrets out of the repo; fine in
         # demo mode, but it logs everyone out on restart, so `python wsgi.py` warns.
         "SECRET_KEY": secret or secrets.token_hex(32),
