@@ -30,6 +30,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     api.init_app(app)
     telephony.init_app(app)
+    from app import hospital_alerts  # the desk calls' webhooks (/twilio/dispatch/...)
+
+    hospital_alerts.init_app(app)
     app.register_blueprint(ops.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(supervisor.bp)

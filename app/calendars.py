@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from functools import lru_cache
+
 from flask import current_app
 
 from tickets.calendar import DEFAULT_HOURS, BusinessCalendar
@@ -10,11 +13,23 @@ from tickets.sla import Calendars
 
 def _calendar(hours: str) -> BusinessCalendar:
     config = current_app.config
-    return BusinessCalendar(timezone=config["HOTLINE_TIMEZONE"],
-                            hours=DEFAULT_HOURS if hours == "always" else hours,
-                            always_open=hours == "always",
-                            extra_days_off=config["HOTLINE_DAYS_OFF"],
-                            extra_working_days=config["HOTLINE_WORKING_DAYS"])
+    return _built(config["HOTLINE_TIMEZONE"], hours, frozenset(config["HOTLINE_DAYS_OFF"]),
+                  frozenset(config["HOTLINE_WORKING_DAYS"]), date.today().year)
+
+
+@lru_cache(maxsize=16)
+def _built(timezone: str, hours: str, days_off: frozenset[date], working_days: frozenset[date],
+           year: int) -> BusinessCalendar:
+    # Built once per settings (and per year), not once per request: the public holidays are
+    # computed when a calendar first needs them, which costs more than the rest of its use.
+    # They are computed here for the years a clock can reach, so threads that share the
+    # calendar only ever read them.
+    calendar = BusinessCalendar(timezone=timezone, hours=DEFAULT_HOURS if hours == "always" else hours,
+                                always_open=hours == "always", extra_days_off=days_off,
+                                extra_working_days=working_days)
+    for y in range(year - 1, year + 3):
+        calendar.is_working_day(date(y, 1, 1))
+    return calendar
 
 
 def hotline_calendar() -> BusinessCalendar:

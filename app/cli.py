@@ -14,6 +14,7 @@ from tickets.errors import ValidationFailed
 DATA = Path(__file__).resolve().parent.parent / "data"
 DIRECTORY = DATA / "directory"
 SLA_POLICIES = DATA / "sla" / "policies.csv"
+SLA_ESCALATION = DATA / "sla" / "escalation.csv"
 
 
 def init_app(app: Flask) -> None:
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(worker_command)
     app.cli.add_command(simulate_call_command)
+    app.cli.add_command(simulate_desk_command)
     app.cli.add_command(routing_group)
 
 
@@ -29,21 +31,55 @@ def init_app(app: Flask) -> None:
 @with_appcontext
 @click.option("--directory", type=click.Path(exists=True, file_okay=False, path_type=Path),
               default=DIRECTORY, show_default=True, help="Folder with the directory CSV files.")
-def init_command(directory: Path) -> None:
-    """Create or migrate the schema and load or update the directory."""
+@click.option("--overwrite-admin-edits", is_flag=True,
+              help="Load every file even where an administrator changed those records in /admin.")
+def init_command(directory: Path, overwrite_admin_edits: bool) -> None:
+    """Create or migrate the schema and load or update the directory.
+
+    Records changed in /admin are the province's current truth: their files are skipped
+    (and named) unless --overwrite-admin-edits says otherwise, so a deploy that re-runs
+    `init` never undoes an administrator's work.
+    """
     from app.router import forget_snapshot
+    from tickets.audit import edited_entities
+    from tickets.canned import load_canned_responses
     from tickets.directory_import import load_directory
+    from tickets.escalation import load_rules as load_escalation_rules
+    from tickets.hospital_alerts import load_hospital_desks
     from tickets.routing_store import load_routing_rules
     from tickets.schema import migrate
     from tickets.sla_policies import load_policies
 
     migrate(current_app.config["DATABASE_URL"])
-    counts = load_directory(db.session, directory)
-    counts["routing rules"] = load_routing_rules(db.session, directory / "routing_rules.csv")
-    counts["SLA policies"] = load_policies(db.session, SLA_POLICIES)
+    edited = set() if overwrite_admin_edits else edited_entities(db.session)
+    kept = []
+    counts = {}
+    if edited & {"contact_point", "hospital", "category"}:
+        kept.append("directory (contact points, hospitals, categories, wards)")
+    else:
+        counts = load_directory(db.session, directory)
+    if "routing_rule" in edited:
+        kept.append("routing rules")
+    else:
+        counts["routing rules"] = load_routing_rules(db.session, directory / "routing_rules.csv")
+    if "sla_policy" in edited:
+        kept.append("SLA policies")
+    else:
+        counts["SLA policies"] = load_policies(db.session, SLA_POLICIES)
+    counts["SLA escalation steps"] = load_escalation_rules(db.session, SLA_ESCALATION)
+    try:
+        counts["hospital desks with a number"] = load_hospital_desks(db.session, directory / "hospital_desks.csv")
+    except ValueError as exc:  # a bad row: nothing of this run is kept, and the row is named
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    canned = directory / "canned_responses.csv"  # optional: a province may start without any
+    counts["canned responses"] = load_canned_responses(db.session, canned) if canned.exists() else 0
     db.session.commit()
     forget_snapshot()
     click.echo("Schema up to date. Directory: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    if kept:
+        click.echo("Kept as edited in /admin (files not loaded; --overwrite-admin-edits loads them): "
+                   + "; ".join(kept))
 
 
 @click.command("seed-demo")
@@ -52,7 +88,9 @@ def seed_demo_command() -> None:
     """Demo accounts and a few sample tickets (idempotent)."""
     from app.demo import DEMO_PASSWORD, seed_demo
 
-    accounts = seed_demo(db.session)
+    config = current_app.config
+    # Simulator desk numbers only where no call can really be dialled (demo mode, no account).
+    accounts = seed_demo(db.session, desk_numbers=config["HOTLINE_DEMO"] and not config["TWILIO_AUTH_TOKEN"])
     db.session.commit()
     click.echo(f"Demo accounts (password: {DEMO_PASSWORD}):")
     for username, role, where in accounts:
@@ -73,15 +111,18 @@ def users() -> None:
 @click.option("--hospital", help="Hospital code (hospital users).")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--display-name", "display_name", help="Name shown in history.")
+@click.option("--lead/--no-lead", default=None, help="Lead of the contact point or hospital: told first when an "
+              "SLA clock nears or passes its due time (staff and hospital users).")
+@click.option("--phone", help="Mobile number for SLA escalation SMS (leads, supervisors); '' removes it.")
 def create_user(name: str, role: str, contact_point: str | None, hospital: str | None,
-                password: str, display_name: str | None) -> None:
+                password: str, display_name: str | None, lead: bool | None, phone: str | None) -> None:
     """Create or update the account NAME."""
     from tickets.accounts import save_user
 
     try:
         user = save_user(db.session, name, role=role, password=password,
                          contact_point=contact_point, hospital=hospital,
-                         display_name=display_name)
+                         display_name=display_name, lead=lead, phone=phone)
     except ValidationFailed as exc:
         details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
         raise click.UsageError(f"{exc.message} ({details})") from exc
@@ -121,6 +162,31 @@ def simulate_call_command(line: str, from_number: str, digits: str | None, hang_
     for path, status in run_call(sim, http_post(sim), digits=digits, hang_up=hang_up):
         click.echo(f"{status} POST {path}")
     click.echo(f"CallSid {sim.sid}")
+
+
+@click.command("simulate-desk")
+@with_appcontext
+@click.option("--alert", "alert_id", type=int, help="The desk call to answer (default: the latest placed).")
+@click.option("--digits", default="1", show_default=True, help="The key the desk presses (1 acknowledges).")
+def simulate_desk_command(alert_id: int | None, digits: str) -> None:
+    """Answer a hospital desk's 115 call with signed Twilio webhooks: hear the case, press a key."""
+    from app.telephony import auth_token
+    from integrations.hospital_call import simulate_answer
+    from integrations.simulator import SimulatedCall, http_post
+    from tickets.hospital_alerts import last_placed_call
+
+    token = auth_token(current_app)
+    if token is None:
+        raise click.UsageError("Set TWILIO_AUTH_TOKEN, or HOTLINE_DEMO=1 as `make run` does")
+    alert = last_placed_call(db.session, alert_id)
+    if alert is None:
+        raise click.UsageError("No desk call is waiting: dispatch a 115 case with a location first")
+    config = current_app.config
+    sim = SimulatedCall(base_url=config["PUBLIC_BASE_URL"], auth_token=token, line_number=alert.to_number or "",
+                        from_number=config["HOTLINE_NUMBER_115"],
+                        **({"sid": alert.provider_sid} if alert.provider_sid else {}))
+    for path, status, spoken in simulate_answer(sim, http_post(sim), alert.id, digits):
+        click.echo(f"{status} POST {path}" + (f"\n    « {spoken} »" if spoken else ""))
 
 
 @click.group("routing")

@@ -36,6 +36,18 @@ def _dates(env: Mapping[str, str], name: str) -> frozenset[date]:
         raise RuntimeError(f"{name} must be dates like 2027-02-15,2027-04-30: {exc}") from exc
 
 
+def _phones(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    from tickets.errors import ValidationFailed
+    from tickets.phones import normalise_phone
+
+    raw = env.get(name) or ""
+    try:
+        return tuple(normalise_phone(n.strip(), name) for n in raw.split(",") if n.strip())
+    except ValidationFailed as exc:
+        raise RuntimeError(f"{name} must be phone numbers like +84912345678,+84987654321: "
+                           f"{exc.fields.get(name, exc.message)}") from exc
+
+
 def from_environment(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The app's configuration as read from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -61,6 +73,10 @@ def from_environment(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", f"http://{host}:{port}"),
         "HOTLINE_TIMEZONE": env.get("HOTLINE_TIMEZONE", "Asia/Ho_Chi_Minh"),
         "DISPATCH_ACK_SECONDS": _int(env, "DISPATCH_ACK_SECONDS", 60),
+        # Map tiles for the 115 board, e.g. a tile server inside the closed network
+        # ("https://tiles.example.vn/{z}/{x}/{y}.png"). Unset: no tiles, the map still draws
+        # the district boundaries, the hospitals and the callers.
+        "MAP_TILE_URL": env.get("MAP_TILE_URL") or None,
         # Twilio: softphone tokens (optional) and the voice that reads prompts.
         "TWILIO_API_KEY": env.get("TWILIO_API_KEY") or None,
         "TWILIO_API_SECRET": env.get("TWILIO_API_SECRET") or None,
@@ -76,6 +92,9 @@ def from_environment(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # 115: if no dispatcher answers within this time, the call is put through to this number.
         "DISPATCHER_ANSWER_SECONDS": _int(env, "DISPATCHER_ANSWER_SECONDS", 30),
         "HOTLINE_115_FALLBACK_NUMBER": env.get("HOTLINE_115_FALLBACK_NUMBER") or None,
+        # 115: who is sent an SMS when a case is escalated to a person (no hospital acknowledged
+        # after several tries, or none is left), besides the supervisors' consoles.
+        "SUPERVISOR_ALERT_NUMBERS": _phones(env, "SUPERVISOR_ALERT_NUMBERS"),
         "HOST": host,
         "PORT": port,
         # Bodies over 1 MB are refused with 413 before any parsing.

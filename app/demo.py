@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from tickets import services
 from tickets.accounts import save_user
 from tickets.db import utcnow
+from tickets.directory import Hospital
 from tickets.models import Ticket
 from tickets.permissions import SystemActor
 
@@ -41,8 +42,23 @@ SAMPLE_TICKETS = [
 ]
 
 
-def seed_demo(session: Session) -> list[tuple[str, str, str | None]]:
-    """Create or refresh the demo accounts; add the sample tickets once."""
+def give_desks_simulator_numbers(session: Session) -> int:
+    """Desk numbers for every hospital that has none, so a demo dispatch shows the desk call
+    and SMS (placed by the demo caller, which only logs them: no account, nothing is dialled)."""
+    given = 0
+    for i, hospital in enumerate(session.scalars(select(Hospital).order_by(Hospital.code)), start=1):
+        if hospital.desk_phone is None:
+            hospital.desk_phone, hospital.sms_phone = f"+84274300{i:04d}", f"+8490000{i:04d}"
+            given += 1
+    session.flush()
+    return given
+
+
+def seed_demo(session: Session, desk_numbers: bool = False) -> list[tuple[str, str, str | None]]:
+    """Create or refresh the demo accounts; add the sample tickets once. ``desk_numbers``:
+    give hospitals without one a simulator desk number (only where calls are simulated)."""
+    if desk_numbers:
+        give_desks_simulator_numbers(session)
     created = []
     for username, role, where, display_name in DEMO_ACCOUNTS:
         save_user(session, username, role=role, password=DEMO_PASSWORD,

@@ -45,6 +45,8 @@ PERIODIC: list[Periodic] = [
     Periodic("app.tasks.dispatch.sweep_dispatch", every=5, queue="dispatch"),
     Periodic("app.tasks.messages.sweep_outbox", every=30, queue="sms"),
     Periodic("app.tasks.sla.sweep_sla", every=15, queue="sla"),
+    Periodic("app.tasks.sla.rollup_sla", every=300, queue="sla"),
+    Periodic("app.tasks.hospital_alerts.sweep_alerts", every=5, queue="dispatch"),
 ]
 
 

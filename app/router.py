@@ -1,16 +1,23 @@
 """The routing engine inside the app: built from the database, applied to new tickets.
 
 ``routing`` is plain Python on plain data; this module feeds it the directory and rules as
-they are in the database now (rebuilt when they change, at most every REFRESH seconds), keeps
-the classifier loaded once per process, and turns its decisions into ticket actions.
+they are in the database now, keeps the classifier loaded once per process, and turns its
+decisions into ticket actions.
+
+The snapshot is rebuilt when the configuration version (``tickets.audit``, bumped in the
+same transaction as every change made in /admin) differs from the one it was built at —
+one primary-key read per use, so an admin's change reaches every web process and worker
+at their next decision — and in any case every REFRESH seconds, for changes made outside
+the administration (``init``, a hospital marking itself full in another process).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from routing import engine
+from routing.corpus import read_keywords
 from routing.directory import Directory
 from routing.dispatch import next_hospital, should_escalate
 from routing.duplicates import find_candidates
@@ -27,6 +35,7 @@ from routing.geo import load_boundaries
 from routing.hospitals import HospitalIndex, rank
 from routing.rules import parse_rules
 from tickets import services
+from tickets.audit import config_version
 from tickets.directory import Category, ContactPoint, District, Hospital, Ward
 from tickets.events import TicketChanged, TicketOpened
 from tickets.lifecycle import OPEN_STATUSES, Status
@@ -37,7 +46,7 @@ from tickets.routing_store import rule_rows
 log = logging.getLogger(__name__)
 ROUTER = SystemActor("Định tuyến tự động")
 DISPATCHER = SystemActor("Điều phối tự động 115")
-REFRESH = 30.0  # seconds a directory snapshot is trusted before it is rebuilt
+REFRESH = 30.0  # seconds a snapshot of an unchanged configuration version is trusted
 GEOJSON = Path(__file__).resolve().parent.parent / "data" / "directory" / "districts.geojson"
 
 
@@ -46,6 +55,9 @@ class _Snapshot:
     directory: Directory
     hospitals: HospitalIndex
     built: float
+    version: int = 0
+    # The classifier with this snapshot's category keywords, per loaded model: (model, overlay).
+    classifiers: dict[int, tuple[Any, Any]] = field(default_factory=dict)
 
 
 _lock = threading.Lock()
@@ -53,25 +65,27 @@ _snapshots: dict[str, _Snapshot] = {}
 
 
 def snapshot(session: Session) -> _Snapshot:
-    """The directory as routing sees it: current to within REFRESH seconds."""
+    """The directory as routing sees it: current with the last administrative change, and
+    with anything else to within REFRESH seconds."""
     key = str(session.get_bind().url)
+    version = config_version(session)  # read before the rows: the rows are at least this new
     with _lock:
         cached = _snapshots.get(key)
-        if cached is not None and time.monotonic() - cached.built < REFRESH:
+        if cached is not None and cached.version == version and time.monotonic() - cached.built < REFRESH:
             return cached
     hospitals = list(session.scalars(select(Hospital)))
     directory = Directory.from_rows(
         session.scalars(select(ContactPoint)), session.scalars(select(Category)),
         session.scalars(select(Ward)), session.scalars(select(District)), hospitals,
         rules=parse_rules(rule_rows(session)) or None, boundaries=_boundaries())
-    built = _Snapshot(directory, HospitalIndex(directory.hospitals.values()), time.monotonic())
+    built = _Snapshot(directory, HospitalIndex(directory.hospitals.values()), time.monotonic(), version)
     with _lock:
         _snapshots[key] = built
     return built
 
 
 def forget_snapshot() -> None:
-    """Drop the cached directory (after `init` or an admin change)."""
+    """Drop this process's cached directory (other processes follow the configuration version)."""
     with _lock:
         _snapshots.clear()
 
@@ -85,9 +99,31 @@ def _boundaries():
     return _boundary_cache["b"]
 
 
-def classifier():
-    """The category classifier, loaded (or trained) once per process."""
-    return engine.default_classifier(current_app.config.get("ROUTING_MODEL_PATH"))
+def classifier(session: Session | None = None):
+    """The category classifier, loaded (or trained) once per process; given a session, with
+    the category keywords as they are in the database now (edited in /admin)."""
+    model = engine.default_classifier(current_app.config.get("ROUTING_MODEL_PATH"))
+    return model if session is None else _with_keywords(snapshot(session), model)
+
+
+def _with_keywords(snap: _Snapshot, model):
+    # The model has one keyword feature per category, whatever its words: the words can
+    # change without retraining. Each category's list is the database's (the official
+    # keywords) plus data/routing/keywords.csv's everyday words, as at training time;
+    # categories the database lacks keep the model's list. A new category is proposed by
+    # the classifier only after `flask routing retrain`.
+    with _lock:
+        found = snap.classifiers.get(id(model))
+        if found is not None and found[0] is model:
+            return found[1]
+    extra = read_keywords()
+    categories = snap.directory.categories
+    lists = tuple((code, tuple(categories[code].keywords) + extra.get(code, ())) if code in categories
+                  else (code, words) for code, words in model.keyword_lists)
+    overlay = model if lists == model.keyword_lists else dataclasses.replace(model, keyword_lists=lists)
+    with _lock:
+        snap.classifiers[id(model)] = (model, overlay)
+    return overlay
 
 
 # ---- 1022 --------------------------------------------------------------------------------
@@ -97,7 +133,7 @@ def decide_1022(session: Session, *, description: str | None, category: str | No
                 address: str | None = None) -> engine.Decision:
     """The routing engine's decision for these facts (nothing is written)."""
     return engine.route_1022(description, category, ward_code, lat, lon, address,
-                             directory=snapshot(session).directory, classifier=classifier())
+                             directory=snapshot(session).directory, classifier=classifier(session))
 
 
 def duplicates(session: Session, *, category: str | None, ward_code: str | None, lat: float | None,
@@ -243,8 +279,10 @@ def redispatch(session: Session, ticket_id: int, now: datetime, ack_seconds: int
     tried = tried_hospitals(session, ticket)
     late = ticket.hospital.code
     reason = f"Bệnh viện không xác nhận trong {ack_seconds} giây"
+    # The specialty the dispatcher asked for (POST /api/tickets/ID/dispatch) still holds.
+    specialty = (ticket.routing or {}).get("specialty")
     candidate = (next_hospital((ticket.lat, ticket.lon), snapshot(session).hospitals,
-                               [*tried, *unavailable_hospitals(session)])
+                               [*tried, *unavailable_hospitals(session)], specialty)
                  if ticket.lat is not None and ticket.lon is not None else None)
     events: list = []
     if candidate is not None:

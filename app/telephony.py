@@ -8,6 +8,7 @@ a caller must never hear "an application error has occurred".
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 import secrets
@@ -58,6 +59,16 @@ def signed_url() -> str:
     return base + request.path + (f"?{query}" if query else "")
 
 
+def signed_by_twilio(token: str, signature: str) -> bool:
+    """Whether ``signature`` is Twilio's for this request (URL and form) under ``token``."""
+    validator, url, form = RequestValidator(token), signed_url(), request.form
+    # First one HMAC over the URL exactly as configured, which is what Twilio signs; the
+    # library's own check, which computes two (the URL with and without its default port),
+    # only when that fails. Either way only the holder of the token can produce a match.
+    expected = validator.compute_signature(url, form)
+    return hmac.compare_digest(expected.encode(), signature.encode()) or validator.validate(url, form, signature)
+
+
 def twilio_webhook(fn: Callable) -> Callable:
     """Refuse unsigned requests (403, nothing written); turn any failure into a safe answer."""
 
@@ -67,8 +78,7 @@ def twilio_webhook(fn: Callable) -> Callable:
         if token is None:
             log.error("Twilio webhook refused: TWILIO_AUTH_TOKEN is not set")
             return Response("Twilio is not configured", status=503, mimetype="text/plain")
-        signature = request.headers.get("X-Twilio-Signature", "")
-        if not RequestValidator(token).validate(signed_url(), request.form, signature):
+        if not signed_by_twilio(token, request.headers.get("X-Twilio-Signature", "")):
             log.warning("Twilio webhook %s refused: bad signature from %s", request.path,
                         request.remote_addr)
             return Response("Invalid signature", status=403, mimetype="text/plain")
@@ -151,30 +161,32 @@ def incoming_call():
     if not sid or line is None:
         log.warning("incoming call refused: CallSid=%r To=%r", sid, to)
         return xml(voice().goodbye("Xin lỗi, số điện thoại quý khách gọi không đúng. Xin cảm ơn."))
-    _open_call_once(sid, line, from_raw or "unknown", to)
+    # The answer is decided first, inside the transaction that records the call: one
+    # connection and one transaction per call, none opened again after the commit.
     if line == "115":
-        return xml(voice().queue(twiml.QUEUE_115, url("/voice/wait", line="115"),
-                                 url("/voice/queue-result", line="115"),
-                                 intro="Cấp cứu 115 xin nghe. Đang kết nối điều phối viên."))
-    now = utcnow()
-    if not hotline_calendar().is_open(now):
-        return _voicemail("Tổng đài 1022 hiện ngoài giờ làm việc.")
-    if on_duty_count(db.session, "operator") == 0:
-        return _voicemail("Hiện tất cả tổng đài viên đều bận.")
-    return xml(voice().menu(load_menu(), url("/voice/gather"), url("/voice/gather", skipped="1")))
+        answer = xml(voice().queue(twiml.QUEUE_115, url("/voice/wait", line="115"),
+                                   url("/voice/queue-result", line="115"),
+                                   intro="Cấp cứu 115 xin nghe. Đang kết nối điều phối viên."))
+    elif not hotline_calendar().is_open(utcnow()):
+        answer = _voicemail("Tổng đài 1022 hiện ngoài giờ làm việc.")
+    elif on_duty_count(db.session, "operator") == 0:
+        answer = _voicemail("Hiện tất cả tổng đài viên đều bận.")
+    else:
+        answer = xml(voice().menu(load_menu(), url("/voice/gather"), url("/voice/gather", skipped="1")))
+    _open_call_once(sid, line, from_raw or "unknown", to)
+    return answer
 
 
-def _open_call_once(sid: str, line: str, from_raw: str, to: str) -> calls.Call:
-    """The call for ``sid``, opening it (and its ticket) if this is the first request."""
+def _open_call_once(sid: str, line: str, from_raw: str, to: str) -> None:
+    """Open the call for ``sid`` (and its ticket), unless a request for it came first."""
     try:
-        call, events = calls.open_call(db.session, sid=sid, line=line, from_raw=from_raw, to=to,
-                                       now=utcnow())
+        _call, events = calls.open_call(db.session, sid=sid, line=line, from_raw=from_raw, to=to,
+                                        now=utcnow())
         commit_and_publish(db.session, events)
-        return call
     except IntegrityError:
-        # A concurrent retry of the same webhook committed first: use its call and ticket.
+        # A retry of a call already recorded (or a concurrent twin that committed first):
+        # its call and ticket stand; this transaction, ticket included, is rolled back.
         db.session.rollback()
-        return calls.find_call(db.session, sid)
 
 
 def _voicemail(reason: str) -> Response:

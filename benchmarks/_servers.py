@@ -64,6 +64,28 @@ def redis_database(url: str) -> Iterator[str]:
         conn.close()
 
 
+class Server(str):
+    """A running server's base URL (a plain ``str``), with the process group id that
+    ``cpu_seconds`` reads."""
+
+    pid: int
+
+
+def cpu_seconds(pgid: int) -> float:
+    """CPU time (user + system) used so far by every live process of process group ``pgid``:
+    the gunicorn master and its workers. Linux only; 0.0 where /proc cannot be read."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, …, utime (12), stime (13)
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def _wait_ready(base: str, process: subprocess.Popen, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -79,15 +101,16 @@ def _wait_ready(base: str, process: subprocess.Popen, timeout: float) -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(app: str, env: dict[str, str], *, ready_timeout: float = 60) -> Iterator[str]:
-    """``gunicorn -c gunicorn.conf.py APP`` on a free port; yields its base URL.
+def gunicorn(app: str, env: dict[str, str], *, ready_timeout: float = 60) -> Iterator[Server]:
+    """``gunicorn -c gunicorn.conf.py APP`` on a free port; yields its base URL (with ``.pid``,
+    the process group of the master and its workers).
 
     ``{base}`` in an environment value is replaced by the server's own URL (for
     PUBLIC_BASE_URL). The server runs in its own session and is stopped through its own
     process group id, so only the processes started here are ever signalled.
     """
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    base = Server(f"http://127.0.0.1:{port}")
     full_env = {**os.environ, **{k: v.replace("{base}", base) for k, v in env.items()},
                 "HOST": "127.0.0.1", "PORT": str(port)}
     with tempfile.TemporaryFile() as log:
@@ -96,6 +119,7 @@ def gunicorn(app: str, env: dict[str, str], *, ready_timeout: float = 60) -> Ite
             stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
         try:
             _wait_ready(base, process, ready_timeout)
+            base.pid = process.pid  # its own session: the process group id is the master's pid
             yield base
         finally:
             if process.poll() is None:

@@ -1,11 +1,11 @@
 """A dedicated PostgreSQL database of ~1,000,000 tickets with realistic SLA clocks, events
 and calls over two years, for benchmarks/sla_bench.py.
 
-Run: .venv/bin/python benchmarks/sla_generate.py [--tickets N] [--url URL] [--drop]
+Run: .venv/bin/python benchmarks/sla_generate.py [--tickets N] [--url URL] [--drop] [--rollup-only]
 (default URL postgresql+psycopg://postgres@127.0.0.1:5432/hotline_bench; the database is
-dropped and created anew; --drop only drops it). The rows are made inside PostgreSQL with
-INSERT … SELECT generate_series from one seeded staging table, so a million tickets take a
-few minutes, not hours. Shape, by design:
+dropped and created anew; --drop only drops it; --rollup-only only runs the rollup job).
+The rows are made inside PostgreSQL with INSERT … SELECT generate_series from one seeded
+staging table, so a million tickets take a few minutes, not hours. Shape, by design:
 
 * tickets spread evenly over the 730 days before now, ids in time order; 85 % line 1022
   (to one of the contact points), 15 % line 115 (to one of the hospitals);
@@ -16,7 +16,12 @@ few minutes, not hours. Shape, by design:
   have a second resolution run; running clocks past their warning or due time are already
   marked, except exactly 50 left due for the sweep benchmark;
 * history events (created, assign, accept, resolve, reopen, close, cancel), a call for 60 %
-  of 1022 and 95 % of 115 tickets, survey answers on 40 % of resolved 1022 tickets.
+  of 1022 and 95 % of 115 tickets, survey answers on 40 % of resolved 1022 tickets;
+* the escalation rules of data/sla/escalation.csv, a lead with a mobile number for every
+  contact point and hospital and two supervisors with one, and the running clocks' escalation
+  steps taken as a running sweep would have (the 50 left due have had their lead step);
+* then the daily rollup, made by the job production runs (tickets.sla_rollup.refresh), so
+  the benchmark reads what production would.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -33,12 +39,15 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from tickets.directory_import import load_directory  # noqa: E402
+from tickets.escalation import load_rules  # noqa: E402
 from tickets.schema import migrate  # noqa: E402
 from tickets.sla_policies import load_policies  # noqa: E402
+from tickets.sla_rollup import refresh  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/hotline_bench"
 SWEEP_DUE = 50  # running clocks left due for the sweep benchmark
+ZONE = "Asia/Ho_Chi_Minh"  # HOTLINE_TIMEZONE's default
 
 STAGING = """
 CREATE UNLOGGED TABLE bench_g AS
@@ -167,7 +176,27 @@ MARK_PAST = [
     """UPDATE sla_clocks SET breached_at = NULL, due_at = now() - interval '1 minute',
           warned_at = now() - interval '10 minutes', warn_at = now() - interval '10 minutes'
         WHERE id IN (SELECT id FROM sla_clocks WHERE stopped_at IS NULL ORDER BY id LIMIT :due)""",
+    # The escalation steps of data/sla/escalation.csv already taken: the lead at the warning,
+    # the supervisors at the breach.
+    """UPDATE sla_clocks SET escalation_step = CASE WHEN breached_at IS NOT NULL THEN 2 ELSE 1 END,
+          escalated_at = coalesce(breached_at, warned_at)
+        WHERE stopped_at IS NULL AND warned_at IS NOT NULL""",
 ]
+
+# A lead with a mobile for every contact point and hospital, and two supervisors (they
+# cannot sign in: the hash is no scrypt hash).
+PEOPLE = """
+INSERT INTO users (username, display_name, password_hash, role, contact_point_id, hospital_id, active, created_at,
+  on_duty, is_lead, phone)
+SELECT 'lead-' || lower(code), 'Lãnh đạo ' || code, '!', 'staff', id, NULL, true, now(), false, true,
+  '+849010' || lpad(id::text, 5, '0') FROM contact_points
+UNION ALL
+SELECT 'lead-' || lower(code), 'Lãnh đạo ' || code, '!', 'hospital', NULL, id, true, now(), false, true,
+  '+849020' || lpad(id::text, 5, '0') FROM hospitals
+UNION ALL
+SELECT 'supervisor-' || n, 'Giám sát ' || n, '!', 'supervisor', NULL, NULL, true, now(), false, false,
+  '+84903000' || lpad(n::text, 3, '0') FROM generate_series(1, 2) AS n
+"""
 
 
 def _admin(url) -> object:
@@ -193,6 +222,7 @@ def generate(url: str, n: int) -> None:
     with Session(engine) as session:
         load_directory(session, ROOT / "data" / "directory")
         load_policies(session, ROOT / "data" / "sla" / "policies.csv")
+        load_rules(session, ROOT / "data" / "sla" / "escalation.csv")
         session.commit()
     with engine.begin() as conn:
         conn.execute(text("SELECT setseed(0.42)"))
@@ -203,6 +233,7 @@ def generate(url: str, n: int) -> None:
         _step(conn, "sla_clocks", CLOCKS)
         _step(conn, "ticket_events", EVENTS)
         _step(conn, "calls", CALLS)
+        _step(conn, "users (leads, supervisors)", PEOPLE)
         for sql in MARK_PAST:
             _step(conn, "mark", sql, due=SWEEP_DUE)
         conn.execute(text("SELECT setval(pg_get_serial_sequence('tickets', 'id'), (SELECT max(id) FROM tickets))"))
@@ -217,6 +248,25 @@ def generate(url: str, n: int) -> None:
     engine.dispose()
     print(f"\n{parsed.database}: {counts[0]:,} tickets ({counts[1]:,} open), {counts[2]:,} clocks, "
           f"{counts[3]:,} events, {counts[4]:,} calls, {counts[5]} — in {time.perf_counter() - began:.0f} s")
+    roll_up(url)
+
+
+def roll_up(url: str) -> None:
+    """Build the daily rollup as the production job does (tickets.sla_rollup.refresh)."""
+    engine = create_engine(url)
+    migrate(url)
+    with Session(engine) as session:
+        began = time.perf_counter()
+        days = refresh(session, datetime.now(UTC), ZONE)
+        print(f"  daily rollup (tickets.sla_rollup.refresh, as the job): {days} days in "
+              f"{time.perf_counter() - began:.1f} s", flush=True)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM (ANALYZE) sla_rollup_days, sla_rollup_tickets, sla_rollup_clocks, sla_rollup_calls"))
+        size = conn.scalar(text("SELECT pg_size_pretty(sum(pg_total_relation_size(c))) FROM unnest(ARRAY["
+                                "'sla_rollup_days', 'sla_rollup_tickets', 'sla_rollup_clocks', 'sla_rollup_calls'"
+                                "]::regclass[]) AS c"))
+    engine.dispose()
+    print(f"  rollup tables: {size}")
 
 
 def main() -> None:
@@ -224,7 +274,12 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--drop", action="store_true", help="only drop the database")
+    parser.add_argument("--rollup-only", action="store_true",
+                        help="only bring the daily rollup of an existing database up to date")
     args = parser.parse_args()
+    if args.rollup_only:
+        roll_up(args.url)
+        return
     if args.drop:
         parsed = make_url(args.url)
         admin = _admin(parsed)

@@ -1,32 +1,40 @@
 """Benchmark: a signed ``POST /twilio/voice`` end to end, on the production server.
 
     .venv/bin/python benchmarks/webhook_voice.py [--seconds 10] [--rate 100] [--clients 16,64]
+                                                 [--configs 1x100,2x16] [--calls 200]
 
-What runs: a fresh PostgreSQL database (migrated, directory loaded, one operator on duty,
-so every call takes the full path: ticket + call row + history lookup + tracking SMS in the
-outbox + an RQ job + a Socket.IO event through Redis, then the IVR menu) and a Redis
-database, behind ``gunicorn -c gunicorn.conf.py wsgi:app`` with HOTLINE_1022_HOURS=always.
-Every request is a new call (a new CallSid from a new mobile number), signed exactly as
-Twilio signs it. synchronous_commit is left at the server's default.
+What runs: a fresh PostgreSQL database prepared as ``flask init`` prepares it (migrated;
+directory, routing rules, SLA policies), one operator on duty, so every call takes the full
+path: ticket + its history + call row + SLA clock + tracking SMS in the outbox + an RQ job +
+two Socket.IO events through Redis, then the IVR menu; and a Redis database; behind
+``gunicorn -c gunicorn.conf.py wsgi:app`` with HOTLINE_1022_HOURS=always. Every request is a
+new call (a new CallSid from a new mobile number), signed exactly as Twilio signs it.
+synchronous_commit is left at the server's default: every answer follows a durable commit.
 
 Two floors are served by the same gunicorn config in the same run (benchmarks/floor_app.py):
 a bare Flask endpoint, and one that commits one row to PostgreSQL per request.
 
-Measured per server, one server at a time:
+First, in this process through Flask's test client: SQL statements, commits and pool
+checkouts per call (SQLAlchemy events), and the request thread's CPU per call.
+
+Then, for each gunicorn config (``--configs``, WORKERSxTHREADS, read by gunicorn.conf.py from
+GUNICORN_WORKERS / GUNICORN_THREADS; the floors get the same), per server, one at a time:
 - open loop: requests scheduled at a fixed rate (default 100/s) for N seconds; latency is
   counted from each request's *scheduled* time, so a stalled server cannot hide queueing;
 - closed loop: C clients each sending the next request as soon as the last one answered;
-  the best throughput over the client counts is the server's maximum.
+  the best throughput over the client counts is the server's maximum;
+- the server's CPU time (master and workers, from /proc) per answered request.
 
-Prints a Markdown table and the two targets: webhook/durable-floor throughput >= 0.5 and
-webhook p99 < 50 ms at 100 calls/s. Everything is time-bounded and cleaned up (servers,
-database, Redis keys) whatever happens.
+Prints Markdown and the two targets: webhook/durable-floor throughput >= 0.5 and webhook p99
+< 50 ms at 100 calls/s. Everything is time-bounded and cleaned up (servers, databases,
+Redis keys) whatever happens.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import secrets
 import sys
@@ -41,7 +49,7 @@ from twilio.request_validator import RequestValidator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._servers import fresh_database, gunicorn, redis_database  # noqa: E402
+from benchmarks._servers import cpu_seconds, fresh_database, gunicorn, redis_database  # noqa: E402
 from tickets.db import make_engine  # noqa: E402
 
 TOKEN = secrets.token_hex(16)  # a throw-away auth token for this run
@@ -158,35 +166,50 @@ class Report:
     open: Result
     closed: dict[int, Result]
     light: dict[float, Result] = field(default_factory=dict)  # open loop at lower rates
+    cpu_ms: float = float("nan")  # the server's CPU (all its processes) per answered request
 
     @property
     def best(self) -> tuple[int, Result]:
         return max(self.closed.items(), key=lambda item: item[1].rate)
 
+    @property
+    def answered(self) -> int:
+        phases = [self.open, *self.closed.values(), *self.light.values()]
+        return sum(len(r.latencies) for r in phases)
+
 
 async def measure(target: Target, rate: float, seconds: float, clients: list[int],
-                  light: list[float]) -> Report:
+                  light: list[float], pid: int) -> Report:
     await closed_loop(target, 8, 2.0)  # warm up: connections, pools, caches
+    cpu = cpu_seconds(pid)
     opened = await open_loop(target, rate, seconds)
     closed = {c: await closed_loop(target, c, min(seconds, 8.0)) for c in clients}
     lighter = {r: await open_loop(target, r, seconds) for r in light}
-    return Report(target.name, opened, closed, lighter)
+    report = Report(target.name, opened, closed, lighter)
+    report.cpu_ms = 1000 * (cpu_seconds(pid) - cpu) / max(report.answered, 1)
+    return report
 
 
 # ---- the servers -------------------------------------------------------------------------
 
 def prepare(database_url: str) -> None:
-    """Migrate, load the directory, put one operator on duty, and make the floor's table."""
+    """What ``flask init`` does (migrate; directory, routing rules and SLA policies), then one
+    operator on duty and the floor's table."""
+    from app.cli import SLA_POLICIES
     from benchmarks.floor_app import TABLE
     from tickets.accounts import save_user
     from tickets.directory_import import load_directory
+    from tickets.routing_store import load_routing_rules
     from tickets.schema import migrate
+    from tickets.sla_policies import load_policies
 
     migrate(database_url)
     engine = make_engine(database_url)
     try:
         with Session(engine) as session:
             load_directory(session, DIRECTORY)
+            load_routing_rules(session, DIRECTORY / "routing_rules.csv")
+            load_policies(session, SLA_POLICIES)
             user = save_user(session, "bench-operator", role="operator", password=secrets.token_urlsafe(16))
             user.on_duty = True
             session.commit()
@@ -202,19 +225,39 @@ def count_rows(database_url: str) -> dict[str, int]:
     try:
         with engine.connect() as conn:
             return {table: conn.scalar(text(f"SELECT count(*) FROM {table}"))  # noqa: S608 - fixed names
-                    for table in ("tickets", "calls", "outbound_messages", "bench_floor")}
+                    for table in ("tickets", "calls", "outbound_messages", "sla_clocks", "bench_floor")}
     finally:
         engine.dispose()
 
 
-def run(args: argparse.Namespace) -> list[Report]:
+def app_env(database_url: str) -> dict[str, str]:
+    return {"DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "TWILIO_AUTH_TOKEN": TOKEN,
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "PUBLIC_BASE_URL": "{base}", "HOTLINE_1022_HOURS": "always",
+            "HOTLINE_DEMO": "", "SECRET_KEY": secrets.token_hex(16), "FLOOR_DATABASE_URL": database_url}
+
+
+@dataclass
+class Config:
+    """How gunicorn runs (gunicorn.conf.py reads these): the same for the floors and the webhook."""
+
+    workers: int
+    threads: int
+
+    @classmethod
+    def parse(cls, spec: str) -> Config:
+        workers, _, threads = spec.partition("x")
+        return cls(int(workers), int(threads))
+
+    def __str__(self) -> str:
+        return f"{self.workers} worker{'s' if self.workers > 1 else ''} × {self.threads} threads"
+
+
+def run(args: argparse.Namespace, config: Config) -> list[Report]:
     reports = []
     with fresh_database("bench_webhook") as database_url, redis_database(REDIS_URL):
         prepare(database_url)
-        app_env = {"DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "TWILIO_AUTH_TOKEN": TOKEN,
-                   "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "PUBLIC_BASE_URL": "{base}",
-                   "HOTLINE_1022_HOURS": "always", "HOTLINE_DEMO": "", "SECRET_KEY": secrets.token_hex(16),
-                   "FLOOR_DATABASE_URL": database_url}
+        env = {**app_env(database_url), "GUNICORN_WORKERS": str(config.workers),
+               "GUNICORN_THREADS": str(config.threads)}
         servers = [
             ("bare Flask floor", "benchmarks.floor_app:create('bare')", "/floor", b"<Response>"),
             ("durable floor (1 committed INSERT)", "benchmarks.floor_app:create('durable')", "/floor",
@@ -222,34 +265,95 @@ def run(args: argparse.Namespace) -> list[Report]:
             ("POST /twilio/voice", "wsgi:app", "/twilio/voice", b"<Gather"),
         ]
         for name, app, path, expect in servers:
-            with gunicorn(app, app_env) as base:
-                print(f"measuring {name} at {base} …", file=sys.stderr, flush=True)
+            with gunicorn(app, env) as base:
+                print(f"[{config}] measuring {name} at {base} …", file=sys.stderr, flush=True)
                 light = args.light_rates if app == "wsgi:app" else []
                 reports.append(asyncio.run(measure(Target(name, base + path, expect), args.rate,
-                                                   args.seconds, args.clients, light)))
+                                                   args.seconds, args.clients, light, base.pid)))
         rows = count_rows(database_url)
-        webhook = reports[-1]
-        answered = len(webhook.open.latencies) + sum(len(r.latencies) for r in webhook.closed.values())
-        print(f"database after the run: {rows} (webhook answers counted: {answered} + warm-up)",
-              file=sys.stderr)
+        print(f"[{config}] database after the run: {rows} (webhook answers counted: {reports[-1].answered} "
+              "+ warm-up)", file=sys.stderr)
     return reports
 
+
+# ---- statements per call, in process -----------------------------------------------------
+
+@dataclass
+class PerCall:
+    statements: float
+    commits: float
+    checkouts: float
+    cpu_ms: float
+    listing: list[str]
+
+
+def per_call(calls: int) -> PerCall:
+    """The webhook through Flask's test client in this process (no HTTP server): SQL statements,
+    commits and pool checkouts per call, counted by SQLAlchemy events, and the CPU per call."""
+    from sqlalchemy import event
+
+    from app import create_app
+    from app.database import db
+
+    with fresh_database("bench_webhook_calls") as database_url, redis_database(REDIS_URL):
+        prepare(database_url)
+        env = {k: v for k, v in app_env(database_url).items() if k != "FLOOR_DATABASE_URL"}
+        app = create_app({**env, "PUBLIC_BASE_URL": "http://localhost"})
+        logging.getLogger().setLevel(logging.WARNING)
+        counts = {"statements": 0, "commits": 0, "checkouts": 0}
+        listing: list[str] = []
+
+        def statement(_conn, _cursor, sql, *_args) -> None:
+            counts["statements"] += 1
+            listing.append(" ".join(sql.split())[:90])
+
+        event.listen(db.engine, "before_cursor_execute", statement)
+        event.listen(db.engine, "commit", lambda _conn: counts.__setitem__("commits", counts["commits"] + 1))
+        event.listen(db.engine.pool, "checkout",
+                     lambda *_: counts.__setitem__("checkouts", counts["checkouts"] + 1))
+        client = app.test_client()
+        target = Target("in process", "http://localhost/twilio/voice", b"<Gather")
+
+        def one() -> None:
+            data, headers = target.request()
+            response = client.post("/twilio/voice", data=data, headers=headers)
+            if response.status_code != 200 or target.expect not in response.data:
+                raise RuntimeError(f"unexpected answer {response.status_code}: {response.data[:200]!r}")
+
+        for _ in range(20):
+            one()
+        for key in counts:
+            counts[key] = 0
+        one()
+        first = list(listing[-counts["statements"]:])
+        for key in counts:
+            counts[key] = 0
+        started = time.thread_time()
+        for _ in range(calls):
+            one()
+        cpu = time.thread_time() - started
+        db.engine.dispose()
+    return PerCall(counts["statements"] / calls, counts["commits"] / calls, counts["checkouts"] / calls,
+                   1000 * cpu / calls, first)
+
+
+# ---- output ------------------------------------------------------------------------------
 
 def table(reports: list[Report], rate: float) -> str:
     lines = [
         f"| server | open loop {rate:g}/s: req/s | p50 ms | p99 ms | errors "
-        "| closed loop max req/s (clients) | p50 ms | p99 ms | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| closed loop max req/s (clients) | p50 ms | p99 ms | errors | server CPU ms/req |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in reports:
         clients, best = r.best
         lines.append(f"| {r.name} | {r.open.rate:.1f} | {r.open.pct(50):.1f} | {r.open.pct(99):.1f} "
                      f"| {r.open.errors} | {best.rate:.0f} ({clients}) | {best.pct(50):.1f} "
-                     f"| {best.pct(99):.1f} | {sum(x.errors for x in r.closed.values())} |")
+                     f"| {best.pct(99):.1f} | {sum(x.errors for x in r.closed.values())} | {r.cpu_ms:.2f} |")
     for r in reports:
         for light_rate, result in r.light.items():
             lines.append(f"| {r.name} at {light_rate:g}/s | {result.rate:.1f} | {result.pct(50):.1f} "
-                         f"| {result.pct(99):.1f} | {result.errors} | | | | |")
+                         f"| {result.pct(99):.1f} | {result.errors} | | | | | |")
     return "\n".join(lines)
 
 
@@ -261,21 +365,42 @@ def main() -> int:
                         help="closed-loop client counts (default 16,64)")
     parser.add_argument("--light-rates", type=lambda s: [float(x) for x in s.split(",") if x], default=[20.0],
                         help="extra open-loop rates for the webhook alone, to show it unloaded (default 20)")
+    parser.add_argument("--configs", type=lambda s: [Config.parse(x) for x in s.split(",")],
+                        default=[Config(1, 100), Config(2, 16)],
+                        help="gunicorn WORKERSxTHREADS to serve all three with, in turn (default 1x100,2x16: "
+                             "the single-process instance that also serves Socket.IO, and a webhook pool)")
+    parser.add_argument("--calls", type=int, default=200,
+                        help="calls through the test client to count statements per call (default 200; 0: skip)")
     args = parser.parse_args()
 
     started = time.monotonic()
-    reports = run(args)
-    floor, webhook = reports[1], reports[2]
-    ratio = webhook.best[1].rate / floor.best[1].rate
-    p99 = webhook.open.pct(99)
-    print(table(reports, args.rate))
-    print()
-    print(f"- webhook / durable-floor max throughput: **{ratio:.2f}** (target ≥ 0.5: "
-          f"{'met' if ratio >= 0.5 else 'NOT met'})")
-    print(f"- webhook p99 at {args.rate:g} calls/s: **{p99:.1f} ms** (target < 50 ms: "
-          f"{'met' if p99 < 50 else 'NOT met'})")
-    print(f"- gunicorn -c gunicorn.conf.py (1 worker, gthread); {os.cpu_count()} CPUs shared with the "
-          f"load generator; run took {time.monotonic() - started:.0f} s")
+    inproc = per_call(args.calls) if args.calls else None
+    results = [(config, run(args, config)) for config in args.configs]
+    if inproc is not None:
+        print(f"Per call, in process (Flask test client, {args.calls} calls): **{inproc.statements:.1f} SQL "
+              f"statements**, {inproc.commits:.1f} commit, {inproc.checkouts:.1f} pool checkout, "
+              f"{inproc.cpu_ms:.1f} ms CPU of the request thread.")
+        print()
+        print("```")
+        print("\n".join(inproc.listing))
+        print("```")
+        print()
+    for config, reports in results:
+        floor, webhook = reports[1], reports[2]
+        ratio = webhook.best[1].rate / floor.best[1].rate
+        p99 = webhook.open.pct(99)
+        print(f"### gunicorn -c gunicorn.conf.py, {config} (floors and webhook alike)")
+        print()
+        print(table(reports, args.rate))
+        print()
+        print(f"- webhook / durable-floor max throughput: **{ratio:.2f}** (target ≥ 0.5: "
+              f"{'met' if ratio >= 0.5 else 'NOT met'}); server CPU per request "
+              f"{webhook.cpu_ms:.1f} ms vs {floor.cpu_ms:.1f} ms")
+        print(f"- webhook p99 at {args.rate:g} calls/s: **{p99:.1f} ms** (target < 50 ms: "
+              f"{'met' if p99 < 50 else 'NOT met'})")
+        print()
+    print(f"{os.cpu_count()} CPUs shared with the load generator (and PostgreSQL, Redis); "
+          f"load average before the end {os.getloadavg()[0]:.1f}; run took {time.monotonic() - started:.0f} s")
     return 0
 
 

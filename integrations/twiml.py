@@ -6,8 +6,10 @@ so the flows can be read and tested without a web server.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import wraps
+from typing import TypeVar
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
@@ -26,6 +28,32 @@ class MenuEntry:
     speech_keywords: tuple[str, ...]
 
 
+F = TypeVar("F", bound=Callable[..., str])
+
+
+def _reused(method: F) -> F:
+    """Build a document once per voice and arguments: the menu and the queue are the same
+    for every call (fixed prompts, fixed URLs), and building one costs more than the rest of
+    answering. Arguments that cannot be a key (a list of entries) are built every time."""
+    cache: dict = {}
+
+    @wraps(method)
+    def wrapper(self: Voice, *args, **kwargs) -> str:
+        key = (self.voice, args, tuple(sorted(kwargs.items())))
+        try:
+            return cache[key]
+        except TypeError:
+            return method(self, *args, **kwargs)
+        except KeyError:
+            pass
+        if len(cache) >= 256:  # the URLs come from settings: a few keys; never grow without bound
+            cache.clear()
+        document = cache[key] = method(self, *args, **kwargs)
+        return document
+
+    return wrapper  # type: ignore[return-value]
+
+
 class Voice:
     """Builds responses with one voice, so every prompt sounds the same."""
 
@@ -35,6 +63,7 @@ class Voice:
     def _say(self, target, text: str) -> None:
         target.say(text, voice=self.voice, language=LANGUAGE)
 
+    @_reused
     def menu(self, entries: Sequence[MenuEntry], action: str, fallback: str) -> str:
         """Greeting and category menu; no answer falls through to ``fallback``."""
         r = VoiceResponse()
@@ -48,6 +77,7 @@ class Voice:
         r.redirect(fallback, method="POST")
         return str(r)
 
+    @_reused
     def queue(self, name: str, wait_url: str, action: str, intro: str | None = None) -> str:
         """Into the waiting queue for the next free person."""
         r = VoiceResponse()

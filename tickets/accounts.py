@@ -7,13 +7,14 @@ import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, String, select
+from sqlalchemy import Boolean, ForeignKey, String, bindparam, false, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tickets.db import Base, UTCDateTime, utcnow
 from tickets.directory import ContactPoint, Hospital
 from tickets.errors import ValidationFailed
+from tickets.phones import is_mobile, normalise_phone
 
 
 class Role(StrEnum):
@@ -44,6 +45,11 @@ class User(Base):
     # Operators and dispatchers take calls only while on duty; when nobody is, 1022 calls
     # go to voicemail with a call-back flag instead of waiting in an empty queue.
     on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
+    # SLA escalation (tickets/escalation.py): a lead of a contact point (staff) or hospital is
+    # told first when a clock nears or passes its due time; ``phone`` (E.164, a mobile) is
+    # where escalation SMS go, for leads and supervisors.
+    is_lead: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    phone: Mapped[str | None] = mapped_column(String(20))
 
     contact_point: Mapped[ContactPoint | None] = relationship(lazy="joined")
     hospital: Mapped[Hospital | None] = relationship(lazy="joined")
@@ -95,10 +101,17 @@ def save_user(
     contact_point: str | None = None,
     hospital: str | None = None,
     display_name: str | None = None,
+    lead: bool | None = None,
+    phone: str | None = None,
 ) -> User:
-    """Create the account, or update it when the username exists (idempotent)."""
+    """Create the account, or update it when the username exists (idempotent).
+
+    ``lead`` and ``phone`` (for SLA escalation) are left as they are when None; ``phone=""``
+    removes the number. Only staff and hospital users can be leads.
+    """
     if role not in Role.__members__.values():
         raise ValidationFailed("Unknown role", {"role": f"must be one of {', '.join(Role)}"})
+    lead, phone = _alert_settings(role, lead, phone)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
             "Password too short", {"password": f"at least {MIN_PASSWORD_LENGTH} characters"}
@@ -125,8 +138,32 @@ def save_user(
     user.active = True
     if display_name is not None:
         user.display_name = display_name
+    _set_alerts(user, lead, phone)
     session.flush()
     return user
+
+
+def _set_alerts(user: User, lead: bool | None, phone: str | None) -> None:
+    if lead is not None:
+        user.is_lead = lead
+    if phone is not None:
+        user.phone = phone or None
+
+
+def _alert_settings(role: str, lead: bool | None, phone: str | None) -> tuple[bool | None, str | None]:
+    """``lead`` and ``phone`` checked for ``role``: only staff and hospital users lead (an
+    account moved to another role leads nothing any more), and alerts need a mobile."""
+    if lead and role not in (Role.STAFF, Role.HOSPITAL):
+        raise ValidationFailed("Only staff and hospital users can be leads",
+                               {"lead": "a lead belongs to a contact point or a hospital"})
+    if role not in (Role.STAFF, Role.HOSPITAL):
+        lead = False
+    if not phone:
+        return lead, phone  # None: unchanged; "": removed
+    number = normalise_phone(phone, field="phone")
+    if not is_mobile(number):
+        raise ValidationFailed("SMS alerts need a mobile number", {"phone": f"not a mobile number: {phone!r}"})
+    return lead, number
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
@@ -160,9 +197,19 @@ def set_on_duty(session: Session, user: User, on_duty: bool) -> None:
     session.flush()
 
 
+# Asked on every incoming call, so built once: building a statement costs more than running it.
+_ON_DUTY = select(func.count()).select_from(User).where(User.role == bindparam("role"), User.on_duty, User.active)
+
+
 def on_duty_count(session: Session, role: str) -> int:
     """How many active users of ``role`` are taking calls now."""
-    from sqlalchemy import func
+    return session.scalar(_ON_DUTY, {"role": role}) or 0
 
-    return session.scalar(select(func.count()).select_from(User).where(
-        User.role == role, User.on_duty, User.active)) or 0
+
+def set_password(user: User, password: str) -> None:
+    """Give ``user`` a new password (stored as a salted scrypt hash, like ``save_user``)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            "Password too short", {"password": f"at least {MIN_PASSWORD_LENGTH} characters"}
+        )
+    user.password_hash = generate_password_hash(password)

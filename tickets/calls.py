@@ -8,11 +8,12 @@ would move a call backwards.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, Integer, String, bindparam, select
+from sqlalchemy.orm import Mapped, Session, lazyload, mapped_column, relationship, selectinload
 
 from tickets.db import Base, UTCDateTime
 from tickets.directory import Category
@@ -75,29 +76,44 @@ class CallEnded:
     ticket_id: int
 
 
+# Statements on the incoming-call path, built once: building a statement costs more than
+# running it (SQLAlchemy caches the compiled SQL, not the construction).
+_BY_SID = select(Call).where(Call.sid == bindparam("sid"))
+# Only what the consoles show of a ticket: its destination's name, not its category or ward
+# rows; loaded after the tickets, and only when there are any (usually none: a new caller).
+_HISTORY = (select(Ticket).where(Ticket.caller_phone.in_(bindparam("phones", expanding=True)),
+                                 Ticket.id != bindparam("exclude"))
+            .options(lazyload(Ticket.category), lazyload(Ticket.ward),
+                     selectinload(Ticket.contact_point), selectinload(Ticket.hospital))
+            .order_by(Ticket.created_at.desc()).limit(bindparam("limit")))
+# The tickets are the caller's, already loaded: no join back to them.
+_LATEST_CALLS = (select(Call).where(Call.ticket_id.in_(bindparam("ids", expanding=True)))
+                 .options(lazyload(Call.ticket)).order_by(Call.id))
+
+
 def find_call(session: Session, sid: str) -> Call | None:
     """The call with this CallSid, or None."""
-    return session.scalar(select(Call).where(Call.sid == sid))
+    return session.scalar(_BY_SID, {"sid": sid})
 
 
 def open_call(session: Session, *, sid: str, line: str, from_raw: str, to: str,
               now: datetime) -> tuple[Call, list]:
-    """Record a new call and open its ticket; a CallSid already known returns its call.
+    """Record a new call and open its ticket.
 
-    The unique CallSid is the real guard: two concurrent retries both get here, and the
-    second one's insert fails at commit; the caller then rolls back and reads the winner.
+    The unique CallSid is the guard, and the only one: nearly every request is a new call,
+    so there is no look-up first. A retry of a call already recorded (or two at once) fails
+    at the INSERT of its call row; the caller rolls the whole transaction back — ticket
+    included — and reads the call that won (``app.telephony``).
     """
-    existing = find_call(session, sid)
-    if existing is not None:
-        return existing, []
     phone = try_normalise_phone(from_raw)
     ticket, events = open_ticket(session, TWILIO, NewTicket(
         line=line, channel="phone", caller_phone=phone,
         priority="emergency" if line == "115" else None), now)
-    call = Call(sid=sid, ticket_id=ticket.id, line=line, from_number=from_raw[:64] or "unknown",
+    # Linked by object, not by id: the call then holds the ticket, so everything after this
+    # in the request (routing, SLA, SMS, the consoles' events) finds it without reading it back.
+    call = Call(sid=sid, ticket=ticket, line=line, from_number=from_raw[:64] or "unknown",
                 to_number=to[:64], status="ringing", started_at=now)
     session.add(call)
-    session.flush()
     record_event(session, ticket, TWILIO, "call_received", now, call_sid=sid,
                  caller=phone or from_raw[:64])
     session.flush()
@@ -109,10 +125,18 @@ def caller_history(session: Session, phone: str | None, *, exclude_ticket_id: in
     """The caller's earlier tickets, newest first, whichever numbering they were stored under."""
     if not phone:
         return []
-    stmt = select(Ticket).where(Ticket.caller_phone.in_(equivalent_numbers(phone)))
-    if exclude_ticket_id is not None:
-        stmt = stmt.where(Ticket.id != exclude_ticket_id)
-    return list(session.scalars(stmt.order_by(Ticket.created_at.desc()).limit(limit)).unique())
+    return list(session.scalars(_HISTORY, {"phones": list(equivalent_numbers(phone)), "limit": limit,
+                                           "exclude": exclude_ticket_id or 0}))  # no ticket has id 0
+
+
+def latest_calls(session: Session, ticket_ids: Iterable[int]) -> dict[int, Call | None]:
+    """Each ticket's latest call (None for a ticket without one), in one query."""
+    ids = set(ticket_ids)
+    found: dict[int, Call | None] = dict.fromkeys(ids)
+    if ids:
+        for call in session.scalars(_LATEST_CALLS, {"ids": sorted(ids)}):
+            found[call.ticket_id] = call
+    return found
 
 
 def set_call_category(session: Session, call: Call, category: str, source: str,

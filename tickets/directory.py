@@ -51,6 +51,9 @@ class ContactPoint(Base):
     category_codes: Mapped[list[str]] = mapped_column(JSONType, default=list)
     aliases: Mapped[list[str]] = mapped_column(JSONType, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # How the hotline reaches the unit itself (kept in /admin, not in the CSV files).
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(200))
 
 
 class Category(Base):
@@ -88,4 +91,5 @@ class Hospital(Base):
     available: Mapped[bool] = mapped_column(Boolean, default=True)
     # The emergency desk's phone, called (and sent an SMS) when a patient is dispatched.
     desk_phone: Mapped[str | None] = mapped_column(String(20))
+    sms_phone: Mapped[str | None] = mapped_column(String(20))  # the desk's mobile, for SMS
     active: Mapped[bool] = mapped_column(Boolean, default=True)

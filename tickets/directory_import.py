@@ -126,6 +126,17 @@ def _problem(kind: _Kind, where: str, column: str, message: str) -> ValueError:
     return ValueError(f"{kind.file} {where}, column {column!r}: {message}")
 
 
+def _parse_cell(kind: _Kind, attribute: str, cell: str) -> Any:
+    """One cell's value by the file's rules; ValueError says what is wrong with it."""
+    # Text from different editors mixes composed and decomposed Vietnamese
+    # letters; NFC makes equal names compare (and match) equal.
+    value = kind.columns[attribute][1](unicodedata.normalize("NFC", cell.strip()))
+    length = getattr(kind.model.__table__.c[attribute].type, "length", None)
+    if isinstance(value, str) and length and len(value) > length:
+        raise ValueError(f"longer than {length} characters")
+    return value
+
+
 def _read(directory: Path, kind: _Kind) -> dict[str, _Record]:
     """The file's rows, parsed and keyed by code."""
     records: dict[str, _Record] = {}
@@ -140,17 +151,11 @@ def _read(directory: Path, kind: _Kind) -> dict[str, _Record]:
             if None in cells:  # DictReader's key for cells beyond the header: an unquoted comma
                 raise ValueError(f"{kind.file} {where}: more cells than the header has")
             values = {}
-            for attribute, (column, parse) in kind.columns.items():
-                # Text from different editors mixes composed and decomposed Vietnamese
-                # letters; NFC makes equal names compare (and match) equal.
-                cell = unicodedata.normalize("NFC", (cells[column] or "").strip())
+            for attribute, (column, _parse) in kind.columns.items():
                 try:
-                    values[attribute] = parse(cell)
+                    values[attribute] = _parse_cell(kind, attribute, cells[column] or "")
                 except ValueError as exc:
                     raise _problem(kind, where, column, str(exc)) from None
-                length = getattr(kind.model.__table__.c[attribute].type, "length", None)
-                if isinstance(values[attribute], str) and length and len(values[attribute]) > length:
-                    raise _problem(kind, where, column, f"longer than {length} characters")
             code = values["code"]
             if code in records:
                 raise _problem(kind, where, kind.columns["code"][0],
@@ -178,6 +183,50 @@ def _check_hospital_wards(parsed: dict[str, dict[str, _Record]]) -> None:
             raise _problem(kind, record.where, "ward_code",
                            f"ward {ward.values['code']!r} is in district "
                            f"{ward.values['district_code']!r}, not {record.values['district_code']!r}")
+
+
+def _as_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "|".join(str(item) for item in value)
+    return str(value)
+
+
+def check_record(session: Session, table: str, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """One row of ``table`` held to the rules its CSV file is held to: (parsed values, problems by attribute).
+
+    The values are typed (text, lists, booleans, numbers); each is written as its CSV cell
+    and read back through the file's parser, so a form in /admin and a file loaded by
+    ``init`` pass or fail alike. References must name rows of the database.
+    """
+    kind = _BY_TABLE[table]
+    parsed: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for attribute in kind.columns:
+        value = values.get(attribute)
+        if isinstance(value, list | tuple) and any("|" in str(item) for item in value):
+            problems[attribute] = "an item must not contain '|'"
+            continue
+        try:
+            parsed[attribute] = _parse_cell(kind, attribute, _as_cell(value))
+        except ValueError as exc:
+            problems[attribute] = str(exc)
+    for attribute, target in kind.references.items():
+        value = parsed.get(attribute)
+        model = _BY_TABLE[target].model
+        for code in value if isinstance(value, list) else [value]:
+            if code is not None and session.scalar(select(model.code).where(model.code == code)) is None:
+                problems[attribute] = f"{code!r} is not a code in {_BY_TABLE[target].file}"
+                break
+    if table == "hospitals" and parsed.get("ward_code") and "ward_code" not in problems:
+        ward = session.get(Ward, parsed["ward_code"])
+        if ward is not None and ward.district_code != parsed.get("district_code"):
+            problems["ward_code"] = (f"ward {ward.code!r} is in district {ward.district_code!r}, "
+                                     f"not {parsed.get('district_code')!r}")
+    return parsed, problems
 
 
 def load_directory(session: Session, directory: Path) -> dict[str, int]:

@@ -1,4 +1,5 @@
-"""What callers are told by SMS when their ticket changes.
+"""What callers are told by SMS when their ticket changes (and, for 115, how the hospital's
+emergency desk and the supervisors are alerted: tickets/hospital_alerts.py).
 
 Runs inside the transaction that made the change (the app calls ``notify`` just before
 commit), so a ticket and the SMS announcing it are committed together or not at all.
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from tickets import sms_texts
 from tickets.events import TicketChanged, TicketOpened
+from tickets.hospital_alerts import AlertQueued, alert_supervisors, queue_desk_alerts
 from tickets.messages import MessageQueued, queue_message
 from tickets.models import Ticket, TicketEvent
 from tickets.phones import is_mobile
@@ -20,9 +22,11 @@ from tickets.phones import is_mobile
 
 @dataclass(frozen=True)
 class NotifySettings:
-    """Where citizens follow their ticket: a URL template with ``{code}``."""
+    """Where citizens follow their ticket: a URL template with ``{code}``; who hears of 115
+    escalations by SMS (E.164 numbers)."""
 
     track_url: str
+    supervisor_numbers: tuple[str, ...] = ()
 
 
 def _reachable(ticket: Ticket) -> bool:
@@ -30,9 +34,12 @@ def _reachable(ticket: Ticket) -> bool:
     return ticket.line == "1022" and bool(ticket.caller_phone) and is_mobile(ticket.caller_phone)
 
 
-def notify(session: Session, events: list, settings: NotifySettings, now: datetime) -> list[MessageQueued]:
-    """Queue the SMS these domain events call for; returns what was queued."""
-    queued: list[MessageQueued] = []
+def notify(session: Session, events: list, settings: NotifySettings,
+           now: datetime) -> list[MessageQueued | AlertQueued]:
+    """Queue the SMS (and desk calls) these domain events call for; returns what was queued."""
+    queued: list[MessageQueued | AlertQueued] = [
+        *queue_desk_alerts(session, events, now),
+        *alert_supervisors(session, events, settings.supervisor_numbers, now)]
     for event in events:
         if not isinstance(event, TicketChanged):
             continue

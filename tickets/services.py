@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tickets import lifecycle
@@ -102,8 +102,11 @@ def _unused_code(session: Session) -> str:
     # and the unique constraint still guards against a concurrent twin.
     while True:
         code = new_code()
-        if session.scalar(select(Ticket.id).where(Ticket.code == code)) is None:
+        if session.scalar(_CODE_TAKEN, {"code": code}) is None:
             return code
+
+
+_CODE_TAKEN = select(Ticket.id).where(Ticket.code == bindparam("code"))  # built once: every ticket asks
 
 
 def _begin(session: Session, actor: Actor, ticket_id: int, action: str,
@@ -250,6 +253,31 @@ def cancel_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime,
     """Cancel a ticket that should not exist (a prank, a duplicate, a wrong number)."""
     ticket = _begin(session, actor, ticket_id, "cancel", expected_version)
     return _finish(session, ticket, actor, "cancel", now, reason=reason)
+
+
+def link_duplicate(session: Session, actor: Actor, ticket_id: int, now: datetime, *,
+                   duplicate_of: int, expected_version: int | None = None) -> list[TicketChanged]:
+    """Fold a new request into the open ticket it repeats: the new one is cancelled as a
+    duplicate and its caller is recorded on the original as a follower (with what they said).
+
+    The original only gains a history event, like a comment, so nobody working on it gets a
+    version conflict because someone else called about the same thing.
+    """
+    ticket = _begin(session, actor, ticket_id, "cancel", expected_version)
+    original = get_ticket(session, actor, duplicate_of)
+    if original.id == ticket.id or original.line != ticket.line:
+        raise ValidationFailed("A ticket is linked to another open ticket of the same line",
+                               {"duplicate_of": "not this ticket, and on the same line"})
+    if original.status not in lifecycle.OPEN_STATUSES:
+        raise Conflict(f"Ticket {original.code} is {original.status}; only an open ticket gains followers",
+                       {"duplicate_of": original.status})
+    changed = _finish(session, ticket, actor, "cancel", now, reason=f"Trùng phiếu {original.code}",
+                      duplicate_of=original.id)
+    follower = record_event(session, original, actor, "follower_added", now, ticket_id=ticket.id,
+                            ticket_code=ticket.code, caller_phone=ticket.caller_phone,
+                            caller_name=ticket.caller_name, description=ticket.description or None)
+    session.flush()
+    return [*changed, TicketChanged(original.id, "follower_added", follower.id)]
 
 
 def ask_caller(session: Session, actor: Actor, ticket_id: int, now: datetime, *,

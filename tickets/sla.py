@@ -21,12 +21,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, select, update
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, bindparam, insert, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from tickets.calendar import BusinessCalendar
 from tickets.db import Base, UTCDateTime
-from tickets.events import TicketChanged
+from tickets.events import TicketChanged, TicketOpened
 from tickets.models import Ticket, TicketEvent
 
 CLOCKS = ("first_response", "acknowledgement", "resolution")
@@ -70,6 +72,18 @@ class SlaClock(Base):
         # The sweep's two questions, each answered from an index: what is due to warn, to breach.
         Index("ix_sla_clocks_running_warn", "warn_at", postgresql_where="stopped_at IS NULL AND warned_at IS NULL"),
         Index("ix_sla_clocks_running_due", "due_at", postgresql_where="stopped_at IS NULL AND breached_at IS NULL"),
+        # The escalation sweep's question (tickets/escalation.py): running clocks at step n of a clock's rules.
+        Index("ix_sla_clocks_running_escalation", "clock", "escalation_step",
+              postgresql_include=["warned_at", "breached_at", "paused_at"], postgresql_where="stopped_at IS NULL"),
+        # The breaches report: runs stopped late, marked breached, or still running, by due time;
+        # runs paused after a breach have no due time and are found by their breach time.
+        Index("ix_sla_clocks_breach_due", "due_at",
+              postgresql_where="met IS FALSE OR breached_at IS NOT NULL OR stopped_at IS NULL"),
+        Index("ix_sla_clocks_breach_paused", "breached_at",
+              postgresql_where="due_at IS NULL AND breached_at IS NOT NULL"),
+        # The SLA summary's clock figures: scored runs of a ticket, answered from the index alone.
+        Index("ix_sla_clocks_ticket_scored", "ticket_id", postgresql_include=["clock", "met", "elapsed_seconds"],
+              postgresql_where="met IS NOT NULL"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,6 +104,10 @@ class SlaClock(Base):
     met: Mapped[bool | None] = mapped_column(Boolean)  # None: stopped by a reassignment
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Escalation (tickets/escalation.py): how many of this clock's escalation steps are done,
+    # and when the last one was. Each step is claimed by a conditional UPDATE, so done once.
+    escalation_step: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 @dataclass(frozen=True)
@@ -126,9 +144,11 @@ def _running(session: Session, ticket: Ticket, clock: str | None = None) -> list
 
 
 def start_clock(session: Session, ticket: Ticket, clock: str, now: datetime, calendars: Calendars,
-                policies: list[SlaPolicy], target_override: int | None = None) -> SlaClock | None:
-    """Start ``clock`` on ``ticket`` (stopping a running one of the same kind, unscored)."""
-    for running in _running(session, ticket, clock):
+                policies: list[SlaPolicy], target_override: int | None = None, *,
+                fresh: bool = False) -> SlaClock | None:
+    """Start ``clock`` on ``ticket`` (stopping a running one of the same kind, unscored).
+    ``fresh``: the ticket was opened in this transaction, so no clock can be running."""
+    for running in () if fresh else _running(session, ticket, clock):
         _stop(running, now, calendars, scored=False)
     policy = choose_policy(policies, ticket, clock)
     if policy is None and target_override is None:
@@ -161,6 +181,8 @@ def _stop(row: SlaClock, now: datetime, calendars: Calendars, scored: bool = Tru
 def stop_clocks(session: Session, ticket: Ticket, clocks: tuple[str, ...], now: datetime,
                 calendars: Calendars, scored: bool = True) -> None:
     """Stop the named running clocks; ``scored=False`` when the stop says nothing about service."""
+    if not clocks:
+        return  # nothing to look for
     for row in _running(session, ticket):
         if row.clock in clocks:
             _stop(row, now, calendars, scored)
@@ -199,12 +221,15 @@ def refresh_ticket(session: Session, ticket: Ticket, rows: list[SlaClock] | None
         session.flush()
         rows = list(session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)
                                     .order_by(SlaClock.id)))
+    ticket.first_response_due, ticket.resolution_due, ticket.sla_state = standing(ticket.line, rows)
+
+
+def standing(line: str, rows: list[SlaClock]) -> tuple[datetime | None, datetime | None, str]:
+    """(first response due, resolution due, SLA state) of a ticket on ``line`` with these clocks."""
     current = {r.clock: r for r in sorted(rows, key=lambda r: r.id)}  # the latest run of each clock
-    first = current.get("acknowledgement") if ticket.line == "115" else current.get("first_response")
+    first = current.get("acknowledgement") if line == "115" else current.get("first_response")
     first = first or current.get("first_response")
-    ticket.first_response_due = first.due_at if first and first.stopped_at is None else None
     res = current.get("resolution")
-    ticket.resolution_due = res.due_at if res and res.stopped_at is None else None
     latest = list(current.values())
     if any(r.breached_at or r.met is False for r in latest):
         state = "breached"
@@ -214,7 +239,8 @@ def refresh_ticket(session: Session, ticket: Ticket, rows: list[SlaClock] | None
         state = "met"
     else:
         state = "ok"
-    ticket.sla_state = state
+    return (first.due_at if first and first.stopped_at is None else None,
+            res.due_at if res and res.stopped_at is None else None, state)
 
 
 def sweep(session: Session, now: datetime, limit: int = 1000) -> list[SlaAlert]:
@@ -222,7 +248,8 @@ def sweep(session: Session, now: datetime, limit: int = 1000) -> list[SlaAlert]:
 
     One conditional UPDATE … RETURNING per kind claims the due clocks: of two sweeps racing,
     each clock is returned to only one of them. Then the history rows are inserted in bulk
-    and each affected ticket is refreshed once, from one read of its clocks.
+    and each affected ticket is refreshed once, from one read of its clocks, by one batched
+    UPDATE that — like the ORM's — refuses a ticket whose version moved meanwhile.
     """
     alerts: list[SlaAlert] = []
     for kind, column, moment in (("warning", SlaClock.warned_at, SlaClock.warn_at),
@@ -234,20 +261,49 @@ def sweep(session: Session, now: datetime, limit: int = 1000) -> list[SlaAlert]:
             .values({column.key: now})
             .returning(SlaClock.id, SlaClock.ticket_id, SlaClock.clock, SlaClock.due_at)
             .execution_options(synchronize_session=False)).all()
-        session.add_all(TicketEvent(ticket_id=ticket_id, action=f"sla_{kind}", actor_id=None, actor_label="SLA",
-                                    at=now, data={"clock": clock, "due": due.isoformat() if due else None})
-                        for _id, ticket_id, clock, due in claimed)
+        if claimed:  # one multi-row INSERT, no ids read back
+            session.execute(insert(TicketEvent), [
+                {"ticket_id": ticket_id, "action": f"sla_{kind}", "actor_id": None, "actor_label": "SLA", "at": now,
+                 "data": {"clock": clock, "due": due.isoformat() if due else None}}
+                for _id, ticket_id, clock, due in claimed])
         alerts += [SlaAlert(ticket_id, clock_id, kind) for clock_id, ticket_id, _clock, _due in claimed]
     if alerts:
-        ticket_ids = {a.ticket_id for a in alerts}
+        ticket_ids = sorted({a.ticket_id for a in alerts})
         session.flush()
-        clocks = list(session.scalars(select(SlaClock).where(SlaClock.ticket_id.in_(ticket_ids))
-                                      .execution_options(populate_existing=True)))
-        tickets = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids))).unique()}
-        for ticket_id, ticket in tickets.items():
-            refresh_ticket(session, ticket, [c for c in clocks if c.ticket_id == ticket_id])
+        clocks: dict[int, list] = {}
+        # Plain rows with the columns ``standing`` reads, not clock objects: nothing to track.
+        for row in session.execute(select(SlaClock.id, SlaClock.ticket_id, SlaClock.clock, SlaClock.due_at,
+                                          SlaClock.stopped_at, SlaClock.warned_at, SlaClock.breached_at, SlaClock.met)
+                                   .where(SlaClock.ticket_id.in_(ticket_ids))):
+            clocks.setdefault(row.ticket_id, []).append(row)
+        tickets = session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids))).unique()
+        _store_standing(session, tickets, clocks)
     session.flush()
     return alerts
+
+
+_STANDING = ("first_response_due", "resolution_due", "sla_state")
+
+
+def _store_standing(session: Session, tickets, clocks: dict[int, list[SlaClock]]) -> None:
+    """Write the tickets' derived SLA fields in one executemany (not one UPDATE per ticket);
+    the loaded objects take the new values as their committed state."""
+    changed = []
+    for ticket in tickets:
+        values = standing(ticket.line, clocks.get(ticket.id, []))
+        if values != tuple(getattr(ticket, name) for name in _STANDING):
+            changed.append({"_id": ticket.id, "_version": ticket.version, **dict(zip(_STANDING, values, strict=True))})
+            for name, value in zip(_STANDING, values, strict=True):
+                set_committed_value(ticket, name, value)
+    if not changed:
+        return
+    table = Ticket.__table__
+    result = session.execute(
+        update(table).where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
+        .values({name: bindparam(name) for name in _STANDING}), changed)
+    if result.rowcount != len(changed):
+        raise StaleDataError(f"{len(changed) - result.rowcount} of {len(changed)} tickets changed during the sweep; "
+                             "the next sweep does them")
 
 
 def alert_events(alerts: list[SlaAlert]) -> list[TicketChanged]:
@@ -273,6 +329,17 @@ def _for_line(clocks: tuple[str, ...], line: str) -> tuple[str, ...]:
     return tuple("acknowledgement" if c == "first_response" and line == "115" else c for c in clocks)
 
 
+_POLICIES = select(SlaPolicy).order_by(SlaPolicy.position)  # built once: every new ticket reads them
+
+
+def _refresh_new(session: Session, ticket: Ticket, started: list[SlaClock | None]) -> None:
+    """refresh_ticket for a ticket whose only clocks are those just started."""
+    rows = [row for row in started if row is not None]
+    if len(rows) > 1:
+        session.flush()  # their ids, by which refresh_ticket orders the rows
+    refresh_ticket(session, ticket, rows)
+
+
 def apply(session: Session, events: list, now: datetime, calendars: Calendars,
           ack_seconds: int) -> None:
     """Start, stop, pause and resume clocks for what the events say happened."""
@@ -292,12 +359,23 @@ def apply(session: Session, events: list, now: datetime, calendars: Calendars,
             stop_clocks(session, ticket, scored, now, calendars)
             stop_clocks(session, ticket, unscored, now, calendars, scored=False)
             if start:
-                policies = policies if policies is not None else list(
-                    session.scalars(select(SlaPolicy).order_by(SlaPolicy.position)))
-                for clock in start:
-                    # The 115 acknowledgement deadline is the dispatch setting, 24/7.
-                    override = ack_seconds if clock == "acknowledgement" else None
-                    start_clock(session, ticket, clock, now, calendars, policies, override)
+                policies = policies if policies is not None else list(session.scalars(_POLICIES))
+                # A ticket opened in this transaction has no clock yet: none to stop, none to read back.
+                fresh = isinstance(event, TicketOpened)
+                # The 115 acknowledgement deadline is the dispatch setting, 24/7, counted from the
+                # dispatch itself (as the re-dispatch job counts), not from this commit.
+                started = [start_clock(session, ticket, clock,
+                                       (ticket.assigned_at or now) if clock == "acknowledgement" else now,
+                                       calendars, policies,
+                                       ack_seconds if clock == "acknowledgement" else None, fresh=fresh)
+                           for clock in start]
+                if fresh:
+                    _refresh_new(session, ticket, started)
+                    continue
         else:
             continue
         refresh_ticket(session, ticket)
+    # Past days whose tickets changed are recomputed live until the rollup job catches up.
+    from tickets.sla_rollup import note_changes  # imports this module
+
+    note_changes(session, events, now, calendars.business.timezone)

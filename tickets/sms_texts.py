@@ -66,3 +66,42 @@ def survey_thanks(satisfied: bool) -> str:
         return "Cảm ơn bạn đã đánh giá. Tổng đài 1022 Bình Dương luôn sẵn sàng hỗ trợ."
     return ("Cảm ơn bạn đã phản hồi. Phản ánh đã được chuyển lại để xem xét; "
             "cán bộ sẽ liên hệ với bạn.")
+
+
+# ---- 115: a hospital's emergency desk and the supervisors ----------------------------------
+
+MAX_ALERT_SEGMENTS = 4  # a desk or supervisor alert: the facts, never a wall of text
+
+
+def desk_alert(code: str, priority: str, what: str, where: str) -> str:
+    """A hospital desk's SMS about a case dispatched to it: where first, it matters most."""
+    head = f"115 chuyển ca cấp cứu {display_code(code)} ({priority}) tới quý BV. "
+    facts = f"Tại: {where.rstrip(' .')}. Tình trạng: {what.rstrip(' .;')}."
+    return fit(head + " ".join(facts.split()), MAX_ALERT_SEGMENTS,
+               " Xác nhận trên màn hình trực hoặc bấm 1 khi 115 gọi.")
+
+
+def supervisor_escalation(code: str, failures: int, next_hospital: str | None, where: str) -> str:
+    """A supervisor's SMS when a 115 case needs a person: hospitals stayed silent or none is left."""
+    going = f"đang chuyển {next_hospital}" if next_hospital else "không còn bệnh viện phù hợp"
+    head = f"115 CẦN GIÁM SÁT: ca {display_code(code)}, {failures} BV không xác nhận, {going}. "
+    return fit(head + " ".join(f"Tại: {where.rstrip(' .')}.".split()), MAX_ALERT_SEGMENTS)
+
+
+# SLA escalation (tickets/escalation.py): to a contact point's or hospital's lead, and to supervisors.
+_CLOCK_VI = {"first_response": "tiếp nhận", "acknowledgement": "xác nhận điều phối", "resolution": "giải quyết"}
+
+
+def escalation(code: str, line: str, clock: str, trigger: str, due: str | None, unit: str | None,
+               notify: str) -> str:
+    """The SLA alert for a lead ("đề nghị xử lý ngay") or a supervisor ("đề nghị đôn đốc")."""
+    subject = "Ca cấp cứu 115" if line == "115" else "Phản ánh 1022"
+    state = "sắp quá hạn" if trigger == "warning" else "đã quá hạn"
+    text = f"[SLA] {subject} {display_code(code)}"
+    if notify == "supervisor":
+        text += f" ({unit})" if unit else " (chưa giao đơn vị)"
+    text += f" {state} {_CLOCK_VI.get(clock, clock)}"
+    if due:
+        text += f" (hạn {due})"
+    text += ". Đề nghị xử lý ngay." if notify == "lead" else ". Đề nghị đôn đốc."
+    return fit(text, 3)

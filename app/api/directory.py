@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
-from pydantic import RootModel
+from flask import Blueprint, Response, request
+from pydantic import BaseModel, RootModel
 from sqlalchemy import select
 
+from app import router
 from app.api.endpoint import endpoint
-from app.api.schemas import CategoryOut, ContactPointOut, HospitalOut, WardOut
+from app.api.schemas import CategoryOut, Code, ContactPointOut, HospitalOut, Query, WardOut
 from app.database import db
+from tickets.canned import list_canned_responses
 from tickets.directory import Category, ContactPoint, District, Hospital, Ward
+from tickets.errors import ValidationFailed
 
 bp = Blueprint("api_directory", __name__, url_prefix="/api/directory")
 
@@ -75,4 +78,41 @@ def wards(actor):
         WardOut(code=w.code, name=w.name, kind=w.kind, district_code=w.district_code,
                 district_name=district_name, lat=w.lat, lon=w.lon)
         for w, district_name in rows
+    ])
+
+
+@endpoint(bp, "/districts", summary="District boundaries (GeoJSON FeatureCollection) for maps",
+          tag="directory")
+def districts(actor):
+    # The directory's own file, the one routing locates callers with: never a copy that drifts.
+    response = Response(router.GEOJSON.read_bytes(), mimetype="application/geo+json")
+    response.cache_control.private = True
+    response.cache_control.max_age = 3600
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+class CannedQuery(Query):
+    category: Code | None = None
+
+
+class CannedResponseOut(BaseModel):
+    id: int
+    category: str
+    title: str
+    body: str
+
+
+class CannedResponseList(BaseModel):
+    items: list[CannedResponseOut]
+
+
+@endpoint(bp, "/canned-responses", summary="Ready-made answers per category (placeholders: {code}, "
+          "{contact_point})", tag="directory", query=CannedQuery, response=CannedResponseList)
+def canned_responses(actor, query: CannedQuery):
+    if query.category is not None and db.session.get(Category, query.category) is None:
+        raise ValidationFailed("Unknown category", {"category": f"unknown code {query.category!r}"})
+    return CannedResponseList(items=[
+        CannedResponseOut(id=c.id, category=c.category_code, title=c.title, body=c.body)
+        for c in list_canned_responses(db.session, query.category)
     ])

@@ -106,6 +106,10 @@ class ReasonBody(Versioned):
     reason: Text
 
 
+class LinkBody(Versioned):
+    duplicate_of: int = Field(description="The open ticket this one repeats; its caller becomes a follower there.")
+
+
 class AskBody(Versioned):
     question: Text
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
@@ -23,17 +25,22 @@ def allowed_for(ticket: Ticket, actor: Actor | None) -> list[str]:
     return [a for a in actions if may(actor, a)]
 
 
-def call_out(ticket: Ticket) -> CallOut | None:
-    """The ticket's latest phone call, if it came by phone."""
-    session = object_session(ticket)
-    call = session.scalar(select(Call).where(Call.ticket_id == ticket.id).order_by(Call.id.desc()).limit(1)) \
-        if session is not None else None
+def call_out(ticket: Ticket, known: Mapping[int, Call | None] | None = None) -> CallOut | None:
+    """The ticket's latest phone call, if it came by phone; taken from ``known`` (ticket id →
+    latest call or None) when the caller already has it."""
+    if known is not None and ticket.id in known:
+        call = known[ticket.id]
+    else:
+        session = object_session(ticket)
+        call = session.scalar(select(Call).where(Call.ticket_id == ticket.id).order_by(Call.id.desc()).limit(1)) \
+            if session is not None else None
     if call is None:
         return None
     return CallOut(sid=call.sid, status=call.status, duration=call.duration, queue_time=call.queue_time)
 
 
-def ticket_out(ticket: Ticket, actor: Actor | None = None) -> TicketOut:
+def ticket_out(ticket: Ticket, actor: Actor | None = None, *,
+               calls: Mapping[int, Call | None] | None = None) -> TicketOut:
     cp, h = ticket.contact_point, ticket.hospital
     return TicketOut(
         id=ticket.id, code=ticket.code, line=ticket.line, channel=ticket.channel,
@@ -43,7 +50,7 @@ def ticket_out(ticket: Ticket, actor: Actor | None = None) -> TicketOut:
         lat=ticket.lat, lon=ticket.lon,
         contact_point=Named(code=cp.code, name=cp.name_vi) if cp else None,
         hospital=Named(code=h.code, name=h.name) if h else None,
-        call=call_out(ticket), callback_needed=ticket.callback_needed,
+        call=call_out(ticket, calls), callback_needed=ticket.callback_needed,
         waiting_on_caller=ticket.waiting_on_caller, resolution=ticket.resolution,
         created_at=local(ticket.created_at), updated_at=local(ticket.updated_at),
         first_response_due=local(ticket.first_response_due),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from flask import Blueprint
-from pydantic import BaseModel, RootModel
+from pydantic import BaseModel, Field, RootModel
+from sqlalchemy import select
 
 from app.api.endpoint import endpoint
 from app.api.schemas import (
@@ -13,6 +15,7 @@ from app.api.schemas import (
     AssignBody,
     CommentBody,
     EventOut,
+    LinkBody,
     ReasonBody,
     ResolveBody,
     TicketCreate,
@@ -27,10 +30,13 @@ from app.api.schemas import (
 from app.api.serialize import event_out, ticket_detail, ticket_out
 from app.database import db
 from app.publisher import commit_and_publish
+from app.timefmt import local
 from tickets import services
+from tickets.calls import Call
 from tickets.db import utcnow
 from tickets.errors import Conflict
 from tickets.events import LateAcknowledgement
+from tickets.messages import OutboundMessage
 from tickets.models import Ticket
 from tickets.phones import normalise_phone
 from tickets.queries import TicketFilter, list_tickets
@@ -77,6 +83,70 @@ def get_ticket_events(actor, ticket_id: int):
     return EventList([event_out(e) for e in services.ticket_events(db.session, ticket)])
 
 
+class MessageOut(BaseModel):
+    id: int
+    kind: str = Field(description="tracking, answer, survey or reply")
+    to: str
+    body: str
+    status: str = Field(description="queued, sending, sent, delivered, undelivered, failed, unknown…")
+    attempts: int
+    error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    status_at: datetime | None
+
+
+class MessageList(BaseModel):
+    items: list[MessageOut]
+
+
+@endpoint(bp, "/<int:ticket_id>/messages", "GET", summary="SMS sent to the caller about this ticket, "
+          "with their delivery status", tag="tickets", response=MessageList)
+def get_ticket_messages(actor, ticket_id: int):
+    ticket = services.get_ticket(db.session, actor, ticket_id)
+    rows = db.session.scalars(select(OutboundMessage).where(OutboundMessage.ticket_id == ticket.id)
+                              .order_by(OutboundMessage.id))
+    return MessageList(items=[
+        MessageOut(id=m.id, kind=m.kind, to=m.to_number, body=m.body, status=m.status, attempts=m.attempts,
+                   error=m.last_error, created_at=local(m.created_at), sent_at=local(m.sent_at),
+                   status_at=local(m.status_at))
+        for m in rows])
+
+
+class CallRecordOut(BaseModel):
+    sid: str
+    line: str
+    status: str
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    duration: int | None = Field(description="seconds")
+    queue_time: int | None = Field(description="seconds the caller waited for a person")
+    voicemail: bool
+    recording_url: str | None
+    recording_duration: int | None
+    callback_needed: bool
+    callback_done_at: datetime | None
+
+
+class CallRecordList(BaseModel):
+    items: list[CallRecordOut]
+
+
+@endpoint(bp, "/<int:ticket_id>/calls", "GET", summary="The ticket's phone calls, with the voicemail "
+          "recording if one was left", tag="tickets", response=CallRecordList)
+def get_ticket_calls(actor, ticket_id: int):
+    ticket = services.get_ticket(db.session, actor, ticket_id)
+    rows = db.session.scalars(select(Call).where(Call.ticket_id == ticket.id).order_by(Call.id)).unique()
+    return CallRecordList(items=[
+        CallRecordOut(sid=c.sid, line=c.line, status=c.status, started_at=local(c.started_at),
+                      answered_at=local(c.answered_at), ended_at=local(c.ended_at), duration=c.duration,
+                      queue_time=c.queue_time, voicemail=c.voicemail, recording_url=c.recording_url,
+                      recording_duration=c.recording_duration, callback_needed=c.callback_needed,
+                      callback_done_at=local(c.callback_done_at))
+        for c in rows])
+
+
 @endpoint(bp, "/<int:ticket_id>", "PATCH", summary="Complete or correct the ticket's details",
           tag="tickets", body=TicketUpdate, response=TicketOut)
 def update_ticket(actor, ticket_id: int, body: TicketUpdate):
@@ -106,6 +176,8 @@ ACTIONS: dict[str, tuple[Callable, type[BaseModel], str]] = {
     "ask_caller": (services.ask_caller, AskBody,
                    "Ask the caller for information (sent by SMS); the SLA clocks pause"),
     "resume": (services.resume_ticket, ReasonBody, "Stop waiting for the caller; the clocks run again"),
+    "link": (services.link_duplicate, LinkBody,
+             "Fold a duplicate into the open ticket it repeats; its caller becomes a follower there"),
 }
 
 

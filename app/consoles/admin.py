@@ -1,16 +1,194 @@
-"""Administration: being built (issue 6)."""
+"""The administration console: accounts, the directory, routing rules, SLA policies and canned
+responses, each a searchable table with an edit drawer, and the audit log of every change.
+
+Everything is read and written through /api/admin/... (administrators only); a change is
+validated by the domain, recorded in the audit log, and used by the next routing decision
+in every process. ``config.changed`` keeps several admin consoles in step.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint
+from flask_babel import lazy_gettext as _l
 
 from app.consoles import render_console, roles_required
 from tickets.accounts import Role
 
 bp = Blueprint("admin", __name__)
 
+SECTIONS = {
+    "users": _l("Users and roles"),
+    "contact_points": _l("Contact points"),
+    "hospitals": _l("Hospitals"),
+    "categories": _l("Categories and keywords"),
+    "routing_rules": _l("Routing rules"),
+    "sla_policies": _l("SLA policies"),
+    "canned_responses": _l("Canned responses"),
+    "audit": _l("Audit log"),
+}
+
+HINTS = {
+    "hint_users": _l("Accounts sign in to the consoles and the API. Deactivating one signs it out of the API at "
+                     "once; passwords are never shown or logged."),
+    "hint_contact_points": _l("Where 1022 requests go. A deactivated contact point is skipped by routing."),
+    "hint_hospitals": _l("Where 115 emergencies go: emergency-capable, available hospitals, nearest first."),
+    "hint_categories": _l("Keywords help the classifier recognise a category; they are used by the next "
+                          "routing decision. A new category is proposed automatically only after "
+                          "the classifier is retrained."),
+    "hint_routing_rules": _l("Rules are tried in this order: lower priority first, then the more specific rule, "
+                             "then the position. The rule with no condition catches everything else."),
+    "hint_sla_policies": _l("The most specific matching policy sets a clock's target. Clocks already "
+                            "running keep their due times."),
+    "hint_canned_responses": _l("Ready-made answers departments insert; {code} and {contact_point} are "
+                                "filled in."),
+    "hint_audit": _l("Every change made here: who, when, and the record before and after."),
+}
+
+FIELDS = {
+    "f_username": _l("Username"),
+    "f_display_name": _l("Display name"),
+    "f_role": _l("Role"),
+    "f_contact_point": _l("Contact point"),
+    "f_hospital": _l("Hospital"),
+    "f_password": _l("Password"),
+    "f_new_password": _l("New password"),
+    "f_active": _l("Active"),
+    "f_code": _l("ID code"),
+    "f_name": _l("Name"),
+    "f_name_vi": _l("Name (Vietnamese)"),
+    "f_name_en": _l("Name (English)"),
+    "f_kind": _l("Kind"),
+    "f_district_code": _l("District"),
+    "f_ward_code": _l("Ward"),
+    "f_categories": _l("Categories handled"),
+    "f_aliases": _l("Other names (one per line)"),
+    "f_phone": _l("Phone"),
+    "f_email": _l("E-mail"),
+    "f_address": _l("Address"),
+    "f_lat": _l("Latitude"),
+    "f_lon": _l("Longitude"),
+    "f_emergency": _l("Has an emergency department"),
+    "f_specialties": _l("Specialties (one per line)"),
+    "f_available": _l("Available (taking patients)"),
+    "f_desk_phone": _l("Emergency desk phone"),
+    "f_keywords": _l("Keywords (one per line)"),
+    "f_default_contact_point": _l("Default contact point"),
+    "f_district_level": _l("Handled by the district"),
+    "f_priority": _l("Priority"),
+    "f_category": _l("Category"),
+    "f_note": _l("Note"),
+    "f_line": _l("Line"),
+    "f_clock": _l("Clock"),
+    "f_target": _l("Target"),
+    "f_hours": _l("Calendar"),
+    "f_warning_share": _l("Warn at (share of the target)"),
+    "f_title": _l("Title"),
+    "f_body": _l("Text"),
+    "f_position": _l("Position"),
+    "f_password_reset": _l("Password reset"),
+    "c_keywords": _l("Keywords"),
+    "f_order": _l("Order"),
+    "f_rule": _l("Rule"),
+    "f_ids": _l("Order"),
+}
+
+STRINGS = {
+    **SECTIONS, **HINTS, **FIELDS,
+    "sections": _l("Sections"),
+    "search": _l("Search"),
+    "search_placeholder": _l("Search this list"),
+    "show_inactive": _l("Show deactivated"),
+    "new": _l("Add new"),
+    "edit": _l("Edit"),
+    "save": _l("Save"),
+    "cancel": _l("Cancel"),
+    "close": _l("Close"),
+    "create_title": _l("New entry"),
+    "edit_title": _l("Edit"),
+    "deactivate": _l("Deactivate"),
+    "reactivate": _l("Reactivate"),
+    "delete": _l("Delete"),
+    "confirm_delete": _l("Delete this entry? The audit log keeps what it was."),
+    "confirm_deactivate": _l("Deactivate this entry?"),
+    "deleted": _l("Deleted"),
+    "deactivated": _l("Deactivated"),
+    "reactivated": _l("Reactivated"),
+    "created": _l("Created"),
+    "fix_fields": _l("Please correct the highlighted fields."),
+    "loading": _l("Loading…"),
+    "empty": _l("Nothing here yet."),
+    "no_match": _l("Nothing matches this search."),
+    "inactive": _l("Deactivated"),
+    "active_state": _l("Active"),
+    "on_duty": _l("On duty"),
+    "yes": _l("Yes"),
+    "no": _l("No"),
+    "any": _l("Any"),
+    "none_option": _l("— none —"),
+    "caller_district": _l("The caller's district People's Committee (@district)"),
+    "reset_password": _l("Reset password"),
+    "password_was_reset": _l("Password changed; the account's API tokens no longer work."),
+    "password_hint": _l("At least 8 characters. Tell the person through a safe channel."),
+    "move_up": _l("Move up"),
+    "move_down": _l("Move down"),
+    "reordered": _l("Order saved"),
+    "fallback": _l("fallback"),
+    "rank": _l("#"),
+    "unit": _l("Unit"),
+    "status": _l("Status"),
+    "actions": _l("Actions"),
+    "keywords_count": _l("keywords"),
+    "hours_business": _l("Working hours"),
+    "hours_always": _l("Around the clock"),
+    "target_hint": _l("A number and s, m or h: 90s, 30m, 4h"),
+    # audit
+    "when": _l("When"),
+    "who": _l("Who"),
+    "what": _l("What"),
+    "action": _l("Action"),
+    "changes": _l("Changes"),
+    "entity": _l("Entry type"),
+    "key": _l("Key"),
+    "from": _l("From"),
+    "to": _l("To"),
+    "filter": _l("Filter"),
+    "all": _l("All"),
+    "previous": _l("Previous"),
+    "next": _l("Next"),
+    "page_of": _l("of"),
+    "a_create": _l("created"),
+    "a_update": _l("changed"),
+    "a_deactivate": _l("deactivated"),
+    "a_delete": _l("deleted"),
+    "e_user": _l("Account"),
+    "e_contact_point": _l("Contact point"),
+    "e_hospital": _l("Hospital"),
+    "e_category": _l("Category"),
+    "e_routing_rule": _l("Routing rule"),
+    "e_sla_policy": _l("SLA policy"),
+    "e_canned_response": _l("Canned response"),
+    "clock_first_response": _l("First response"),
+    "clock_acknowledgement": _l("Acknowledgement"),
+    "clock_resolution": _l("Resolution"),
+    # the domain's most frequent refusals
+    "msg_required": _l("This field is required."),
+    "msg_exists": _l("This code already exists."),
+    "msg_taken": _l("This username is already taken."),
+    "msg_phone": _l("Not a valid phone number."),
+    "msg_email": _l("Not a valid e-mail address."),
+    "msg_password_length": _l("At least 8 characters."),
+    "msg_self_deactivate": _l("You cannot deactivate your own account."),
+    "msg_self_role": _l("You cannot take the administrator role from yourself."),
+    "msg_staff_cp": _l("Department staff need a contact point."),
+    "msg_hospital_user": _l("Hospital users need a hospital."),
+    "msg_fallback_cp": _l("The fallback routing rule sends requests here; point it elsewhere first."),
+    "msg_fallback_rule": _l("At least one rule must have no condition (the fallback)."),
+    "msg_policy_twin": _l("Another policy already sets this clock for the same tickets."),
+}
+
 
 @bp.get("/admin")
 @roles_required(Role.ADMIN)
 def index():
-    return render_console("consoles/admin.html", "admin")
+    return render_console("consoles/admin.html", "admin", strings=STRINGS,
+                          page={"sections": list(SECTIONS)}, sections=SECTIONS)

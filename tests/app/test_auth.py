@@ -91,7 +91,8 @@ def test_signing_in_redirects_home_and_the_session_works_for_the_api(client, ses
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     assert signed_in(client)
-    assert client.get("/").status_code == 200
+    assert client.get("/").headers["Location"] == "/console"  # each role starts on its console
+    assert client.get("/console").status_code == 200
 
 
 def test_a_wrong_password_is_401_with_a_vietnamese_message_and_no_session(client, session):

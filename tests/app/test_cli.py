@@ -172,6 +172,26 @@ def test_init_twice_leaves_the_schema_and_the_directory_as_they_were(cli, engine
     assert scalar(engine, "SELECT count(*) FROM alembic_version") == 1
 
 
+def test_init_keeps_what_an_administrator_changed_unless_told_to_overwrite_it(cli, client, session, engine):
+    from tests.factories import bearer, make_user
+
+    admin = make_user(session, "admin", username="quan")
+    session.commit()
+    original = scalar(engine, "SELECT name_vi FROM contact_points WHERE code = 'SO_TNMT'")
+    response = client.patch("/api/admin/contact-points/SO_TNMT", headers=bearer(client, admin),
+                            json={"name_vi": "Sở Tài nguyên và Môi trường (đổi tên)"})
+    assert response.status_code == 200, response.json
+
+    kept = cli("init")
+    assert kept.exit_code == 0, kept.output
+    assert "Kept as edited in /admin" in kept.output
+    assert scalar(engine, "SELECT name_vi FROM contact_points WHERE code = 'SO_TNMT'").endswith("(đổi tên)")
+
+    overwritten = cli("init", "--overwrite-admin-edits")
+    assert overwritten.exit_code == 0, overwritten.output
+    assert scalar(engine, "SELECT name_vi FROM contact_points WHERE code = 'SO_TNMT'") == original
+
+
 # ---- how the commands are run ------------------------------------------------------------
 
 def test_the_commands_run_from_flasks_cli_runner_without_a_pushed_context(runner, engine):

@@ -79,3 +79,40 @@ def test_a_refused_action_publishes_nothing(app, client, session):
     refused = client.post(f"/api/tickets/{created['id']}/cancel", headers=headers, json={"reason": "lại"})
     assert refused.status_code == 409
     assert sock.get_received() == []
+
+
+def test_a_department_that_hands_a_ticket_on_is_told_to_drop_it_and_hears_nothing_more(app, client, session):
+    make_user(session, "operator", username="op")
+    make_user(session, "staff", username="tnmt", contact_point="SO_TNMT")
+    make_user(session, "staff", username="xd", contact_point="SO_XAYDUNG")
+    op_headers = {"Authorization": f"Bearer {token_for(client, 'op')}"}
+    tnmt_headers = {"Authorization": f"Bearer {token_for(client, 'tnmt')}"}
+    created = client.post("/api/tickets", headers=op_headers, json={
+        "line": "1022", "channel": "phone", "description": "Nứt tường nhà do công trình bên cạnh"}).json
+    client.post(f"/api/tickets/{created['id']}/assign", headers=op_headers, json={"contact_point": "SO_TNMT"})
+    socks = {u: connect(app, client, u) for u in ("tnmt", "xd")}
+
+    client.post(f"/api/tickets/{created['id']}/transfer", headers=tnmt_headers,
+                json={"contact_point": "SO_XAYDUNG", "reason": "Thuộc lĩnh vực xây dựng"})
+    client.post(f"/api/tickets/{created['id']}/comment", headers=op_headers, json={"body": "Đã gọi lại"})
+
+    heard = socks["tnmt"].get_received()
+    assert [m["name"] for m in heard] == ["ticket.removed"]  # and nothing after it
+    assert heard[0]["args"][0] == {"id": created["id"], "action": "transfer"}  # no ticket content
+    assert names(socks["xd"]) == ["ticket.updated", "ticket.updated"]
+
+
+def test_a_hospital_a_case_is_taken_from_is_told_to_drop_it(app, client, session):
+    make_user(session, "dispatcher", username="disp")
+    make_user(session, "hospital", username="first", hospital="BVDK_TINH")
+    headers = {"Authorization": f"Bearer {token_for(client, 'disp')}"}
+    ticket = client.post("/api/tickets", headers=headers, json={
+        "line": "115", "channel": "phone", "description": "Ngã cầu thang", "lat": 10.9951, "lon": 106.6576}).json
+    assert ticket["hospital"]["code"] == "BVDK_TINH"
+    first = connect(app, client, "first")
+
+    client.post(f"/api/tickets/{ticket['id']}/assign", headers=headers, json={"hospital": "BV_BECAMEX"})
+
+    heard = first.get_received()
+    assert [m["name"] for m in heard] == ["ticket.removed"]
+    assert heard[0]["args"][0] == {"id": ticket["id"], "action": "assign"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,14 +40,51 @@ def twilio(app):
 
 
 @pytest.fixture
+def db(engine):
+    """The test's own session, in autocommit: it holds no transaction (and so no lock) while
+    the server answers the browser. Ask for it before ``live_server`` so it closes last."""
+    from sqlalchemy.orm import Session
+
+    with Session(engine.execution_options(isolation_level="AUTOCOMMIT")) as session:
+        yield session
+
+
+@pytest.fixture
 def live_server(app) -> Iterator[str]:
-    """The test app served over real HTTP; yields its base URL."""
+    """The test app served over real HTTP; yields its base URL.
+
+    On teardown it stops the server, then waits for requests still being answered (Socket.IO
+    long-polls aside), so that the tables are emptied afterwards with no request still reading
+    them — emptying under a running request can deadlock.
+    """
+    busy, lock, inner = [0], threading.Lock(), app.wsgi_app
+
+    def counting(environ, start_response):
+        if environ.get("PATH_INFO", "").startswith("/socket.io"):
+            return inner(environ, start_response)
+        with lock:
+            busy[0] += 1
+        body = None
+        try:
+            body = inner(environ, start_response)
+            return list(body)
+        finally:
+            if hasattr(body, "close"):
+                body.close()  # as a WSGI server must
+            with lock:
+                busy[0] -= 1
+
+    app.wsgi_app = counting
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
+    deadline = time.monotonic() + 20
+    while busy[0] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    app.wsgi_app = inner
 
 
 @pytest.fixture(scope="session")

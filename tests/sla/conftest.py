@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 import app.api  # noqa: F401 - first: app.publisher cannot be imported on its own
 from tests.conftest import ROOT
 from tests.sla import dataset
+from tickets import sla_rollup
 from tickets.sla_policies import load_policies
 
 POLICIES = ROOT / "data" / "sla" / "policies.csv"
@@ -35,7 +36,17 @@ def policies(session) -> Path:
     return POLICIES
 
 
+@pytest.fixture(params=["live", "rollup"])
+def data(request, session, policies) -> dataset.Data:
+    """The small fixed data set of tests/sla/dataset.py, committed; in the "rollup" run the
+    daily rollup job has run too, so reports read whole past days from it."""
+    built = dataset.build(session)
+    if request.param == "rollup":
+        assert sla_rollup.refresh(session, dataset.NOW, dataset.ZONE) > 0
+    return built
+
+
 @pytest.fixture
-def data(session, policies) -> dataset.Data:
-    """The small fixed data set of tests/sla/dataset.py, committed."""
+def live_data(session, policies) -> dataset.Data:
+    """The fixed data set with no rollup: every figure is computed from the tickets."""
     return dataset.build(session)

@@ -19,6 +19,7 @@ from tickets.models import Ticket, TicketEvent
 from tickets.sla import SlaClock
 
 NOW = at(2026, 12, 1, 12)  # Tuesday 1 Dec 2026, noon local
+ZONE = "Asia/Ho_Chi_Minh"
 
 
 @dataclass

@@ -128,3 +128,22 @@ def test_the_callers_sms_answer_resumes_the_clocks(app, client, session, policie
         assert now["waiting_on_caller"] is False
         assert now["first_response_due"] == iso(at(2026, 11, 26, 11, 30))  # 3 h from 08:30
         assert "caller_replied" in [e["action"] for e in now["events"]]
+
+
+def test_the_acknowledgement_clock_counts_from_the_dispatch_not_from_the_commit(app, session, policies):
+    """The re-dispatch job works from ``assigned_at``; the countdown consoles show must agree
+    with it even when the commit comes a moment after the dispatch."""
+    from datetime import timedelta
+
+    from app.calendars import sla_calendars
+    from tests.factories import SYSTEM, make_ticket
+    from tickets import sla
+    from tickets.services import assign_ticket
+
+    dispatched_at = at(2026, 11, 29, 22)
+    ticket = make_ticket(session, line="115", priority="emergency", now=dispatched_at)
+    events = assign_ticket(session, SYSTEM, ticket.id, dispatched_at, hospital="BVDK_TINH")
+    with app.app_context():
+        sla.apply(session, events, dispatched_at + timedelta(seconds=2), sla_calendars(), 60)
+    [ack] = [c for c in clocks(session, ticket.id) if c.clock == "acknowledgement"]
+    assert ack.due_at == dispatched_at + timedelta(seconds=60)

@@ -129,11 +129,12 @@ def test_the_default_period_is_the_last_30_local_days(client, session, data):
 
 
 @pytest.mark.postgresql_only
-def test_percentiles_are_computed_by_postgresql(client, session, data, monkeypatch):
+def test_percentiles_are_computed_by_postgresql(client, session, live_data, monkeypatch):
     """The figures above came from percentile_cont on PostgreSQL, not from the fallback."""
     from tickets import reports
 
     monkeypatch.setattr(reports, "percentile_cont", lambda *_: pytest.fail("Python fallback used"))
+    monkeypatch.setattr(reports.sla_rollup, "percentiles", lambda *_: pytest.fail("Python percentiles used"))
     _people(session)
     assert _clock_figures(_summary(client)["total"], "resolution")[3:] == (20000.0, 104400.0)
 

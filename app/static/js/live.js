@@ -204,7 +204,8 @@
   function downloadCsv(filename, header, rows) {
     const cell = (v) => {
       let s = v === null || v === undefined ? "" : String(v);
-      if (/^[=+\-@\t\r]/.test(s) && !/^-?\d/.test(s)) s = "'" + s;  // no formulas from user text
+      // No formulas from user text: a cell starting like one is prefixed, unless it is a plain number.
+      if (/^[=+\-@\t\r]/.test(s) && !/^-?\d+([.,]\d+)?$/.test(s)) s = "'" + s;
       return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
     };
     const text = [header, ...rows].map((r) => r.map(cell).join(",")).join("\r\n");

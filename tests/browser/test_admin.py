@@ -1,0 +1,118 @@
+"""The administration console in Chromium: an administrator creates a staff account for a
+contact point and edits a routing rule, then finds both in the audit log; a refused field is
+explained next to it; a name holding HTML shows as text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from tests.browser.helpers import sign_in, wait_live
+from tests.factories import NOW, make_user
+from tests.tickets.test_admin_services import restore_config
+from tickets import admin
+from tickets.accounts import User
+
+pytestmark = pytest.mark.browser
+
+XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+
+
+@pytest.fixture(autouse=True)
+def _config_restored(engine) -> Iterator[None]:
+    yield from restore_config(engine)
+
+
+@pytest.fixture
+def base(live_server, session, page) -> str:
+    make_user(session, "admin", username="root", display_name="Quản trị Bình Dương")
+    sign_in(page, live_server, "root")
+    return live_server
+
+
+def open_section(page, base: str, section: str) -> None:
+    page.goto(f"{base}/admin#{section}")
+    wait_live(page)
+    page.wait_for_selector(f'#adm-sections a[data-section="{section}"][aria-current=page]')
+    page.wait_for_selector(f'table.adm-table[data-section="{section}"], #adm-body .empty:not(:has-text("…"))'
+                           if section != "audit" else "#adm-body table.audit")
+
+
+def test_an_admin_creates_a_staff_account_edits_a_rule_and_finds_both_in_the_audit_log(page, base, screenshot):
+    open_section(page, base, "users")
+    page.click("#adm-new")
+    page.fill("#f-username", "tam.tnmt")
+    page.fill("#f-display_name", "Nguyễn Văn Tâm")
+    page.select_option("#f-role", "staff")
+    page.select_option("#f-contact_point", "SO_TNMT")
+    page.fill("#f-password", "mat-khau-dai-1")
+    page.click("#drawer-save")
+    row = page.wait_for_selector('tr[data-key="tam.tnmt"]')
+    assert "SO_TNMT" in row.inner_text()
+    assert page.is_hidden("#adm-drawer")
+
+    open_section(page, base, "routing_rules")
+    rule = page.locator("table.adm-table tbody tr").filter(has=page.locator('td[data-col="f_category"]',
+                                                                            has_text="giao_thong")).first
+    rule.locator("td.act .btn").last.click()  # Edit, after the move buttons
+    page.select_option("#f-contact_point", "SO_XAYDUNG")
+    page.fill("#f-note", "Thử: đường giao về Sở Xây dựng")
+    page.click("#drawer-save")
+    page.wait_for_selector('td[data-col="f_note"]:has-text("Thử: đường giao về Sở Xây dựng")')
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot("console-admin")
+
+    open_section(page, base, "audit")
+    user_row = page.wait_for_selector('#adm-body tr[data-entity="user"][data-key="tam.tnmt"]')
+    assert "Quản trị Bình Dương" in user_row.inner_text()
+    rule_row = page.wait_for_selector('#adm-body tr[data-entity="routing_rule"]')
+    assert "SO_GTVT" in rule_row.eval_on_selector_all("del", "els => els.map(e => e.textContent)")
+    assert "SO_XAYDUNG" in rule_row.eval_on_selector_all("ins", "els => els.map(e => e.textContent)")
+    page.select_option("#a-entity", "user")
+    page.click('#audit-filters button[type=submit]')
+    page.wait_for_function("document.querySelectorAll('#adm-body tr[data-entity=routing_rule]').length === 0")
+    assert page.locator('#adm-body tr[data-entity="user"]').count() == 1
+    page.select_option("#a-entity", "")
+    page.click('#audit-filters button[type=submit]')
+    page.wait_for_selector('#adm-body tr[data-entity="routing_rule"]')
+    screenshot("console-admin-audit")
+
+
+def test_a_refused_field_is_explained_next_to_it_and_nothing_is_added(page, base):
+    open_section(page, base, "contact_points")
+    rows = page.locator("table.adm-table tbody tr").count()
+    page.click("#adm-new")
+    page.fill("#f-code", "SO_TNMT")
+    page.fill("#f-phone", "12")
+    page.click("#drawer-save")
+
+    page.wait_for_selector("#f-code-error:not([hidden])")
+    assert page.inner_text("#f-code-error").strip()
+    assert page.is_visible("#f-name_vi-error") and page.is_visible("#f-phone-error")
+    assert page.get_attribute("#f-code", "aria-invalid") == "true"
+    assert page.is_visible("#form-error") and page.is_visible("#adm-drawer")
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#adm-drawer")
+    assert page.locator("table.adm-table tbody tr").count() == rows
+
+
+def test_a_contact_point_name_holding_html_shows_as_text(page, base, session):
+    root = session.scalar(select(User).where(User.username == "root"))
+    admin.create_contact_point(session, root, NOW, {"code": "XSS_TEST", "name_vi": XSS, "name_en": "x",
+                                                   "kind": "department", "categories": [], "aliases": []})
+    session.commit()
+
+    open_section(page, base, "contact_points")
+    page.fill("#adm-q", "XSS_TEST")
+    cell = page.wait_for_selector('tr[data-key="XSS_TEST"] td[data-col="f_name"]')
+
+    assert XSS in cell.inner_text()
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("#adm-body img").count() == 0
+    page.click('tr[data-key="XSS_TEST"] td.act .btn')
+    assert page.input_value("#f-name_vi") == XSS
+    open_section(page, base, "audit")
+    page.wait_for_selector('#adm-body tr[data-key="XSS_TEST"]')
+    assert page.evaluate("window.__xss") is None and page.locator("#adm-body img").count() == 0
