@@ -141,7 +141,8 @@ def test_a_late_acknowledgement_shows_the_servers_message(app, page, live_server
     wait_live(page)
     page.locator(".dispatch-card.waiting").wait_for()
 
-    deadline_passes(app, case["id"])  # gone to the next hospital; this page was not told
+    page.evaluate("Hotline.socket.disconnect()")  # a dropped connection: the page misses the news
+    deadline_passes(app, case["id"])  # gone to the next hospital
     page.locator(".ack-button").click()
 
     notice = page.locator(".notice")
@@ -153,3 +154,15 @@ def test_a_late_acknowledgement_shows_the_servers_message(app, page, live_server
     session.rollback()
     assert session.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == case["id"],
                                                            TicketEvent.action == "late_acknowledgement")).all()
+
+
+def test_a_case_sent_to_another_hospital_leaves_the_page_at_once(app, page, live_server, session, desk):
+    case = open_case(app, desk)
+    sign_in(page, live_server, "bvdk")
+    page.goto(f"{live_server}/hospital")
+    wait_live(page)
+    page.locator(".dispatch-card.waiting").wait_for()
+
+    deadline_passes(app, case["id"])  # ticket.removed reaches this hospital's room
+
+    page.locator(".dispatch-card").wait_for(state="detached")
