@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from app.api.schemas import Body, Query
+from app.api.schemas import Body, HospitalOut, Query
 from tickets.accounts import Role
 from tickets.audit import ACTIONS, ENTITIES
 from tickets.lifecycle import LINES
@@ -133,18 +133,7 @@ class AdminHospitalCreate(AdminHospitalFields):
     active: bool = True
 
 
-class AdminHospitalOut(BaseModel):
-    code: str
-    name: str
-    kind: str
-    district_code: str | None
-    ward_code: str | None
-    address: str
-    lat: float
-    lon: float
-    emergency: bool
-    specialties: list[str]
-    available: bool
+class AdminHospitalOut(HospitalOut):
     desk_phone: str | None
     active: bool
 

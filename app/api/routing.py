@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from flask import Blueprint
-from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 from sqlalchemy import select
 
 from app import router
@@ -22,6 +22,7 @@ from app.api.schemas import (
     ShortText,
     TicketOut,
     Versioned,
+    lat_lon_together,
 )
 from app.api.serialize import ticket_out
 from app.database import db
@@ -124,12 +125,7 @@ class DispatchBody(Versioned):
     hospital: Code | None = Field(None, description="The dispatcher's choice; default: the nearest suitable")
     reason: ShortText | None = None
 
-    @field_validator("lon")
-    @classmethod
-    def _lat_lon_together(cls, lon: float | None, info: ValidationInfo) -> float | None:
-        if "lat" in info.data and (info.data["lat"] is None) != (lon is None):
-            raise ValueError("lat and lon must be given together")
-        return lon
+    _lat_lon = field_validator("lon")(lat_lon_together)
 
 
 def _check_specialty(session, specialty: str | None) -> None:

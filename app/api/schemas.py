@@ -21,6 +21,14 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
 
+def lat_lon_together(lon: float | None, info: ValidationInfo) -> float | None:
+    """A ``lon`` validator for bodies with ``lat`` and ``lon`` (a field validator, not a model
+    one, so the error names the field)."""
+    if "lat" in info.data and (info.data["lat"] is None) != (lon is None):
+        raise ValueError("lat and lon must be given together")
+    return lon
+
+
 class Body(BaseModel):
     """Request bodies: unknown fields and wrong JSON types are errors, not guesses."""
 
@@ -52,13 +60,7 @@ class TicketCreate(Body):
     lon: Annotated[float, Field(ge=-180, le=180)] | None = Field(None, validate_default=True)
     priority: Priority | None = None
 
-    # A field validator, not a model one, so the error names the field ("lon").
-    @field_validator("lon")
-    @classmethod
-    def _lat_lon_together(cls, lon: float | None, info: ValidationInfo) -> float | None:
-        if "lat" in info.data and (info.data["lat"] is None) != (lon is None):
-            raise ValueError("lat and lon must be given together")
-        return lon
+    _lat_lon = field_validator("lon")(lat_lon_together)
 
 
 class TicketUpdate(Versioned):
