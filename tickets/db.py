@@ -86,3 +86,23 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker:
     """A session factory whose objects stay readable after commit (for serialising)."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def claim_for_sending(session, model, row_id: int, now):
+    """Take a queued outbox row (SMS, desk call) for sending, atomically; None if it is not
+    waiting (sent, or taken). The conditional UPDATE is what makes a duplicated job harmless:
+    of two workers only one sees its row count as 1."""
+    from sqlalchemy import update
+
+    claimed = session.execute(
+        update(model)
+        .where(model.id == row_id, model.status == "queued")
+        .values(status="sending", claimed_at=now, attempts=model.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    if claimed != 1:
+        return None
+    row = session.get(model, row_id)
+    session.refresh(row)
+    return row

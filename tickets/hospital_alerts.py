@@ -23,7 +23,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, sele
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from tickets import services, sms_texts
-from tickets.db import Base, UTCDateTime
+from tickets.db import Base, UTCDateTime, claim_for_sending
 from tickets.directory import Category, District, Hospital, Ward
 from tickets.errors import ValidationFailed
 from tickets.events import LateAcknowledgement, TicketChanged
@@ -233,18 +233,7 @@ def alert_supervisors(session: Session, events: list, numbers: tuple[str, ...],
 
 def claim_alert(session: Session, alert_id: int, now: datetime) -> HospitalAlert | None:
     """Take the row for sending, atomically; None if it is not waiting (sent, or taken)."""
-    claimed = session.execute(
-        update(HospitalAlert)
-        .where(HospitalAlert.id == alert_id, HospitalAlert.status == "queued")
-        .values(status="sending", claimed_at=now, attempts=HospitalAlert.attempts + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.commit()
-    if claimed != 1:
-        return None
-    alert = session.get(HospitalAlert, alert_id)
-    session.refresh(alert)
-    return alert
+    return claim_for_sending(session, HospitalAlert, alert_id, now)
 
 
 def _current_dispatch_id(session: Session, ticket_id: int) -> int | None:

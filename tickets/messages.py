@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ForeignKey, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tickets.db import Base, UTCDateTime
+from tickets.db import Base, UTCDateTime, claim_for_sending
 
 # Delivery moves forward only: a late "sent" after "delivered" changes nothing.
 DELIVERY_RANK = {"queued": 0, "sending": 1, "accepted": 1, "sent": 2, "delivered": 3,
@@ -77,18 +77,7 @@ def claim_message(session: Session, message_id: int, now: datetime) -> OutboundM
     The conditional UPDATE is what makes a duplicated job harmless: of two workers only
     one sees its row count as 1.
     """
-    claimed = session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.id == message_id, OutboundMessage.status == "queued")
-        .values(status="sending", claimed_at=now, attempts=OutboundMessage.attempts + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.commit()
-    if claimed != 1:
-        return None
-    message = session.get(OutboundMessage, message_id)
-    session.refresh(message)
-    return message
+    return claim_for_sending(session, OutboundMessage, message_id, now)
 
 
 def mark_sent(session: Session, message: OutboundMessage, provider_sid: str, now: datetime) -> None:

@@ -44,9 +44,7 @@
 
   // ---- small helpers -------------------------------------------------------------------
 
-  const clock = new Intl.DateTimeFormat(H.config.locale === "en" ? "en-GB" : "vi-VN", {
-    timeZone: H.config.timezone, hour: "2-digit", minute: "2-digit", second: "2-digit"});
-  const timeSec = (iso) => (iso ? clock.format(new Date(iso)) : "—");
+  const timeSec = H.timeSeconds;
 
   function hospitalName(code) {
     const found = S.hospitalByCode.get(code);

@@ -40,9 +40,7 @@
     soundHint: document.getElementById("sound-hint"),
   };
 
-  const clock = new Intl.DateTimeFormat(H.config.locale === "en" ? "en-GB" : "vi-VN", {
-    timeZone: H.config.timezone, hour: "2-digit", minute: "2-digit", second: "2-digit"});
-  const timeSec = (iso) => (iso ? clock.format(new Date(iso)) : "—");
+  const timeSec = H.timeSeconds;
 
   // ---- sound: a chime every few seconds while a case waits ------------------------------
 

@@ -130,7 +130,11 @@
     timeZone: config.timezone, hour: "2-digit", minute: "2-digit", day: "2-digit", month: "2-digit",
     year: "numeric"});
 
+  const secondsFormat = new Intl.DateTimeFormat(config.locale === "en" ? "en-GB" : "vi-VN", {
+    timeZone: config.timezone, hour: "2-digit", minute: "2-digit", second: "2-digit"});
+
   function time(iso) { return iso ? timeFormat.format(new Date(iso)) : "—"; }
+  function timeSeconds(iso) { return iso ? secondsFormat.format(new Date(iso)) : "—"; }
   function dateTime(iso) { return iso ? dateTimeFormat.format(new Date(iso)) : "—"; }
 
   /* "1:05", "12:03:09", "3 d 4 h": a duration in seconds, for countdowns and waits. */
@@ -217,7 +221,7 @@
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   }
 
-  const Hotline = {config, t, h, fill, api, ApiError, toast, explain, live, time, dateTime, duration,
+  const Hotline = {config, t, h, fill, api, ApiError, toast, explain, live, time, timeSeconds, dateTime, duration,
                    countdown, alert, code, statusBadge, priorityLabel, downloadCsv, socket: null};
   window.Hotline = Hotline;
 })();
