@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import secrets
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import aiohttp
@@ -37,6 +39,7 @@ from twilio.request_validator import RequestValidator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks._console_fleet import ConsoleFleet  # noqa: E402
 from benchmarks._servers import fresh_database, gunicorn, redis_database  # noqa: E402
 from tickets.db import make_engine  # noqa: E402
 
@@ -80,21 +83,12 @@ async def bearer(base: str) -> str:
         return (await response.json())["token"]
 
 
-async def connect_all(base: str, count: int, event: str, token: str | None,
-                      on_event) -> list[socketio.AsyncClient]:
-    """``count`` websocket clients, connected 50 at a time."""
-    clients = []
-
-    async def one() -> None:
-        client = socketio.AsyncClient(reconnection=False)
-        client.on(event, on_event)
-        await client.connect(base, transports=["websocket"], auth={"token": token} if token else None,
-                             wait_timeout=30)
-        clients.append(client)
-
-    for start in range(0, count, 50):
-        await asyncio.gather(*(one() for _ in range(min(50, count - start))))
-    return clients
+async def operator_console(base: str, token: str, on_call) -> socketio.AsyncClient:
+    """One operator's console (the real Socket.IO client, as the browser's behaves)."""
+    client = socketio.AsyncClient(reconnection=False)
+    client.on("call.incoming", on_call)
+    await client.connect(base, transports=["websocket"], auth={"token": token}, wait_timeout=30)
+    return client
 
 
 # ---- 1. webhook -> call.incoming -----------------------------------------------------------
@@ -108,7 +102,7 @@ async def call_incoming(base: str, calls: int, rate: float) -> tuple[list[float]
         heard[payload["call_sid"]] = time.time()
         arrived.set()
 
-    consoles = await connect_all(base, 1, "call.incoming", token, on_call)
+    console = await operator_console(base, token, on_call)
     signer = RequestValidator(TOKEN)
     url = base + "/twilio/voice"
     sent: dict[str, float] = {}
@@ -152,42 +146,23 @@ async def call_incoming(base: str, calls: int, rate: float) -> tuple[list[float]
                 except TimeoutError:
                     break
     finally:
-        for client in consoles:
-            await client.disconnect()
+        await console.disconnect()
     delivered = [heard[sid] - at for sid, at in sent.items() if sid in heard]
     return delivered, answered, errors + (len(sent) - len(delivered))
 
 
 # ---- 2. one event to N consoles --------------------------------------------------------------
 
-async def fan_out(base: str, consoles: int, rounds: int, event: str, token: str | None,
-                  emit) -> tuple[list[float], int]:
-    """Connect ``consoles`` clients, then ``rounds`` times call ``emit(round)``; returns the
-    delivery times (arrival − the emit's own timestamp) and how many deliveries were missed."""
-    arrivals: dict[int, list[float]] = {}
-    complete = asyncio.Event()
-
-    async def on_event(payload):
-        got = arrivals.setdefault(payload["round"], [])
-        got.append(time.time() - payload["sent"])
-        if len(got) == consoles:
-            complete.set()
-
-    clients = await connect_all(base, consoles, event, token, on_event)
-    missed = 0
-    try:
-        await asyncio.sleep(1.0)  # let every connection settle into its room
+def fan_out(base: str, consoles: int, rounds: int, token: str | None, emit) -> tuple[list[float], int]:
+    """Connect ``consoles`` consoles (spread over processes, see _console_fleet), then ``rounds``
+    times call ``emit(round)``; returns the delivery times (arrival − the emit's own timestamp)
+    and how many deliveries were missed."""
+    with ConsoleFleet(base, consoles, "bench", auth={"token": token} if token else None) as fleet:
+        time.sleep(1.0)  # let every connection settle into its room
         for r in range(rounds):
-            complete.clear()
-            await emit(r)
-            try:
-                await asyncio.wait_for(complete.wait(), timeout=10)
-            except TimeoutError:
-                missed += consoles - len(arrivals.get(r, []))
-            await asyncio.sleep(0.2)
-    finally:
-        await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
-    return [d for r in range(rounds) for d in arrivals.get(r, [])], missed
+            fleet.expect_round(r, emit)
+            time.sleep(0.2)
+        return fleet.results(rounds)
 
 
 def main() -> int:
@@ -217,21 +192,22 @@ def main() -> int:
             # What an RQ worker is: a process outside the server, emitting through Redis.
             worker = SocketIO(message_queue=REDIS_URL, channel=channel)
 
-            async def through_redis(r: int) -> None:
+            def through_redis(r: int) -> None:
                 worker.emit("bench", {"round": r, "sent": time.time()}, to="operators")
 
             token = asyncio.run(bearer(base))
-            hotline, hotline_missed = asyncio.run(fan_out(base, args.consoles, args.rounds, "bench", token,
-                                                          through_redis))
+            hotline, hotline_missed = fan_out(base, args.consoles, args.rounds, token, through_redis)
 
         with gunicorn("benchmarks.socket_floor_app:create()", {"GUNICORN_THREADS": threads}) as floor_base:
             print(f"{args.consoles} clients on the bare Flask-SocketIO floor …", file=sys.stderr, flush=True)
 
-            async def bare(r: int) -> None:
-                async with aiohttp.ClientSession() as http, http.post(f"{floor_base}/emit", json={"round": r}):
-                    pass
+            def bare(r: int) -> None:
+                request = urllib.request.Request(  # noqa: S310 - our own local server
+                    f"{floor_base}/emit", data=json.dumps({"round": r}).encode(),
+                    headers={"Content-Type": "application/json"})
+                urllib.request.urlopen(request, timeout=10).close()  # noqa: S310
 
-            floor, floor_missed = asyncio.run(fan_out(floor_base, args.consoles, args.rounds, "bench", None, bare))
+            floor, floor_missed = fan_out(floor_base, args.consoles, args.rounds, None, bare)
 
     print("| measurement | n | p50 ms | p99 ms | missed |")
     print("|---|---:|---:|---:|---:|")
