@@ -4,10 +4,13 @@
 ``create("durable")``: the same, plus one row written to PostgreSQL in its own transaction
 (a committed INSERT, with the server's default synchronous_commit), through a pooled
 SQLAlchemy engine built exactly like the app's.
+``create("lean")``: a ceiling rather than a floor — the work a new call needs, done as cheaply
+as hand-written code can do it, with none of the app's structure (benchmarks/lean_call.py).
 
     gunicorn -c gunicorn.conf.py "benchmarks.floor_app:create('durable')"
 
-reads FLOOR_DATABASE_URL for the durable floor.
+reads FLOOR_DATABASE_URL for the durable and lean floors (and REDIS_URL, TWILIO_AUTH_TOKEN,
+PUBLIC_BASE_URL, SOCKETIO_CHANNEL for the lean one).
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ TABLE = "bench_floor"
 
 
 def create(kind: str = "bare") -> Flask:
+    if kind == "lean":
+        from benchmarks.lean_call import create as create_lean
+
+        return create_lean()
     if kind not in ("bare", "durable"):
         raise ValueError(f"unknown floor {kind!r}")
     app = Flask(__name__)
