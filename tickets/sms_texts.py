@@ -47,6 +47,12 @@ def answer(code: str, resolution: str, track_url: str) -> str:
     return fit(head + " ".join(resolution.split()), MAX_ANSWER_SEGMENTS, f" Chi tiết: {track_url}")
 
 
+def linked(code: str, track_url: str) -> str:
+    """To a caller whose request repeats one already being handled (a follower)."""
+    return (f"Phản ánh của bạn trùng với phản ánh {display_code(code)} đang được xử lý. "
+            f"Kết quả sẽ được gửi tới bạn qua SMS. Theo dõi tại {track_url}")
+
+
 def survey(code: str) -> str:
     return (f"Bạn có hài lòng với kết quả xử lý phản ánh {display_code(code)}? "
             "Trả lời 1 = hài lòng, 2 = chưa hài lòng.")

@@ -35,7 +35,7 @@ CALL_STATUSES = {"queued": _l("queued"), "ringing": _l("ringing"), "in-progress"
                  "answered": _l("answered"), "completed": _l("completed"), "busy": _l("busy"),
                  "failed": _l("failed"), "no-answer": _l("no answer"), "canceled": _l("hung up")}
 MESSAGE_KINDS = {"tracking": _l("Tracking code"), "answer": _l("Answer"), "survey": _l("Survey"),
-                 "reply": _l("Message")}
+                 "reply": _l("Message"), "linked": _l("Linked to this ticket")}
 FIELDS = {"description": _l("Description"), "caller_name": _l("Caller's name"), "caller_phone": _l("Phone"),
           "category": _l("Category"), "address": _l("Address"), "ward_code": _l("Ward"), "lat": _l("Latitude"),
           "lon": _l("Longitude"), "priority": _l("Priority")}

@@ -291,3 +291,45 @@ def test_seventy_vietnamese_characters_fit_in_one_segment():
     sentence = "Đường Yersin ngập sâu, đề nghị cơ quan chức năng xử lý sớm giúp dân ạ."
     assert len(sentence) == 70 and segments(sentence) == ("UCS-2", 1)
     assert segments(sentence + "!") == ("UCS-2", 2)
+
+
+# ---- followers: callers linked to a ticket that already handles their request --------------
+
+def open_by_operator(http, operator, phone: str, description: str) -> int:
+    created = http.post("/api/tickets", headers=operator, json={
+        "line": "1022", "channel": "phone", "caller_phone": phone, "description": description})
+    assert created.status_code == 201, created.json
+    return created.json["id"]
+
+
+def link(http, operator, ticket_id: int, original_id: int) -> None:
+    version = http.get(f"/api/tickets/{ticket_id}", headers=operator).json["version"]
+    linked = http.post(f"/api/tickets/{ticket_id}/link", headers=operator,
+                       json={"duplicate_of": original_id, "version": version})
+    assert linked.status_code == 200, linked.json
+
+
+def test_a_follower_is_told_which_ticket_handles_it_and_gets_the_answer_but_not_the_survey(twilio, session, rows):
+    follower, landline, same_caller = "+84977111222", "+842743822000", CALLER
+    http = twilio.app.test_client()
+    make_user(session, "operator", username="lan")
+    make_user(session, "staff", username="tnmt", contact_point="SO_TNMT")
+    operator, staff = bearer(twilio.app, "lan"), bearer(twilio.app, "tnmt")
+    original = open_by_operator(http, operator, CALLER, "Khói bụi nhà máy gạch ở Tân Uyên")
+    for phone in (follower, landline, same_caller, follower):
+        link(http, operator, open_by_operator(http, operator, phone, "Nhà máy gạch xả khói đen"), original)
+
+    told = rows.outbox(ticket_id=original, kind="linked")
+    assert [m.to_number for m in told] == [follower, follower]  # a landline cannot read it; the caller knows
+    code = display_code(rows.ticket(original).code)
+    assert code in told[0].body and f"/track/{rows.ticket(original).code}" in told[0].body
+
+    assert http.post(f"/api/tickets/{original}/assign", headers=operator,
+                     json={"contact_point": "SO_TNMT"}).status_code == 200
+    assert http.post(f"/api/tickets/{original}/resolve", headers=staff,
+                     json={"resolution": "Đã yêu cầu nhà máy lắp bộ lọc bụi."}).status_code == 200
+
+    sent = rows.outbox(ticket_id=original)
+    assert [(m.kind, m.to_number) for m in sent if m.kind in ("answer", "survey")] == [
+        ("answer", CALLER), ("survey", CALLER), ("answer", follower)]  # once each, the survey to the caller only
+    assert "lọc bụi" in [m for m in sent if m.to_number == follower and m.kind == "answer"][0].body
