@@ -32,6 +32,7 @@ from routing.errors import RoutingInputError
 from routing.hospitals import DEFAULT_ESTIMATOR, has_specialty, is_suitable
 from tickets import services
 from tickets.accounts import Role
+from tickets.audit import record_change
 from tickets.db import utcnow
 from tickets.directory import Hospital
 from tickets.errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
@@ -76,8 +77,13 @@ def set_availability(actor, code: str, body: AvailabilityBody):
         raise Forbidden("Only the hospital itself or dispatch may change its availability")
     if hospital.available != body.available:
         hospital.available = body.available
-        db.session.commit()
-        router.forget_snapshot()  # the next dispatch must see it at once
+        # Like an administrator's edit: in the audit log (who made the hospital full, and when),
+        # and a new configuration version, so every process routes with it at once and the
+        # dispatch boards redraw (config.changed) instead of at their next poll.
+        change = record_change(db.session, actor, "hospital", hospital.code, "update",
+                               {"available": not body.available}, {"available": body.available}, utcnow())
+        router.forget_snapshot()
+        commit_and_publish(db.session, [change])
     return AvailabilityOut(code=hospital.code, available=hospital.available)
 
 

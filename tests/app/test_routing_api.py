@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from app import router
@@ -275,6 +276,31 @@ def test_a_hospital_that_says_it_is_full_is_skipped_at_once(client, session):
     again = client.post("/api/hospitals/BVDK_TINH/availability", json={"available": True}, headers=hospital)
     assert again.get_json() == {"code": "BVDK_TINH", "available": True}
     assert hospital_codes(client, dispatcher, **AT_BVDK_TINH)[0] == "BVDK_TINH"
+
+
+def test_a_change_of_availability_is_audited_and_every_dispatch_console_hears_it_at_once(app, client, session,
+                                                                                       engine):
+    from app.extensions import socketio
+    from tickets.audit import AuditEntry, config_version
+
+    hospital = as_role(client, session, "hospital", hospital="BVDK_TINH")
+    dispatcher_user = make_user(session, "dispatcher")
+    board = socketio.test_client(app, auth={"token": bearer(client, dispatcher_user)["Authorization"][7:]})
+    with engine.connect() as conn:
+        version = config_version(Session(bind=conn))
+
+    client.post("/api/hospitals/BVDK_TINH/availability", json={"available": False}, headers=hospital)
+    client.post("/api/hospitals/BVDK_TINH/availability", json={"available": False}, headers=hospital)  # no change
+
+    heard = [m for m in board.get_received() if m["name"] == "config.changed"]
+    assert [m["args"][0]["entity"] for m in heard] == ["hospital"]
+    assert heard[0]["args"][0]["key"] == "BVDK_TINH"
+    with Session(engine) as fresh:
+        [entry] = fresh.scalars(select(AuditEntry).where(AuditEntry.entity == "hospital"))
+        assert (entry.entity_key, entry.before, entry.after) == ("BVDK_TINH", {"available": True},
+                                                                 {"available": False})
+        assert entry.actor_label  # who made it full
+        assert config_version(fresh) == version + 1  # every process's routing snapshot is stale now
 
 
 def test_only_the_hospital_itself_or_dispatch_may_change_its_availability(client, session, engine):

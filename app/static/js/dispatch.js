@@ -845,10 +845,15 @@
     "sla.warning": ({ticket}) => upsert(ticket),
     "sla.breached": ({ticket}) => upsert(ticket),
     // The directory changed in /admin (a hospital added, closed, renamed): read it again.
-    "config.changed": () => { loadHospitals().then(renderMap).catch(() => {}); },
+    "config.changed": ({entity}) => {
+      // A hospital marked itself full (or available again), or an administrator changed one:
+      // redraw the map, and re-rank the open case's hospitals.
+      loadHospitals().then(renderMap).catch(() => {});
+      if (entity === "hospital" && S.detail) reloadDetailSoon();
+    },
   }, refetch);
 
-  // Hospitals change availability without an event: re-read them now and then.
+  // A safety net only: every availability change also arrives as config.changed.
   setInterval(() => { loadHospitals().then(renderMap).catch(() => {}); }, 30000);
 
   document.getElementById("new-case").addEventListener("click", () => {

@@ -385,6 +385,9 @@
     "ticket.removed": ({id}) => {  // re-dispatched to another hospital
       if (S.cases.delete(id)) render();
     },
+    "config.changed": ({entity, key}) => {  // set full or available from another screen, or by dispatch
+      if (entity === "hospital" && key === hospital.code) loadDirectory().catch(() => {});
+    },
   }, refetch);
 
   renderAvailability();
