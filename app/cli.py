@@ -67,11 +67,15 @@ def init_command(directory: Path, overwrite_admin_edits: bool) -> None:
     else:
         counts["SLA policies"] = load_policies(db.session, SLA_POLICIES)
     counts["SLA escalation steps"] = load_escalation_rules(db.session, SLA_ESCALATION)
-    try:
-        counts["hospital desks with a number"] = load_hospital_desks(db.session, directory / "hospital_desks.csv")
-    except ValueError as exc:  # a bad row: nothing of this run is kept, and the row is named
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
+    if "hospital" in edited:  # desk numbers are hospital fields an administrator may have set
+        kept.append("hospital desk numbers")
+    else:
+        try:
+            counts["hospital desks with a number"] = load_hospital_desks(db.session,
+                                                                         directory / "hospital_desks.csv")
+        except ValueError as exc:  # a bad row: nothing of this run is kept, and the row is named
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
     canned = directory / "canned_responses.csv"  # optional: a province may start without any
     counts["canned responses"] = load_canned_responses(db.session, canned) if canned.exists() else 0
     db.session.commit()

@@ -28,7 +28,7 @@ from tickets.directory import Category, ContactPoint, District, Hospital, Ward
 from tickets.directory_import import check_record
 from tickets.errors import Forbidden, NotFound, ValidationFailed
 from tickets.lifecycle import LINES, PRIORITIES
-from tickets.phones import normalise_phone
+from tickets.phones import is_mobile, normalise_phone
 from tickets.routing_store import RoutingRule
 from tickets.sla import ANY, CLOCKS, SlaClock, SlaPolicy
 from tickets.sla_policies import parse_target
@@ -39,6 +39,8 @@ CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # Which clocks each line runs (tickets.sla: 115 uses acknowledgement where 1022 uses first response).
 LINE_CLOCKS = {"1022": ("first_response", "resolution"), "115": ("acknowledgement", "resolution")}
+# A lead is the lead of something: of a contact point (staff) or of a hospital (tickets.escalation).
+LEAD_ROLES = (Role.STAFF, Role.HOSPITAL)
 
 
 def require_admin(actor: Any) -> None:
@@ -84,7 +86,8 @@ def user_record(user: User) -> dict[str, Any]:
     """An account without its secrets."""
     return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
             "contact_point": user.contact_point.code if user.contact_point else None,
-            "hospital": user.hospital.code if user.hospital else None, "active": bool(user.active)}
+            "hospital": user.hospital.code if user.hospital else None, "active": bool(user.active),
+            "is_lead": bool(user.is_lead), "phone": user.phone}
 
 
 def contact_point_record(cp: ContactPoint) -> dict[str, Any]:
@@ -97,7 +100,8 @@ def hospital_record(h: Hospital) -> dict[str, Any]:
     return {"code": h.code, "name": h.name, "kind": h.kind, "district_code": h.district_code,
             "ward_code": h.ward_code, "address": h.address or "", "lat": h.lat, "lon": h.lon,
             "emergency": bool(h.emergency), "specialties": list(h.specialties or []),
-            "available": bool(h.available), "desk_phone": h.desk_phone, "active": bool(h.active)}
+            "available": bool(h.available), "desk_phone": h.desk_phone, "sms_phone": h.sms_phone,
+            "active": bool(h.active)}
 
 
 def category_record(c: Category) -> dict[str, Any]:
@@ -164,10 +168,18 @@ def _user_links(session: Session, role: str, contact_point: str | None, hospital
     return cp, h
 
 
+def _check_lead(role: str, is_lead: bool, problems: dict[str, str]) -> None:
+    if is_lead and role not in LEAD_ROLES:
+        problems["is_lead"] = "only department staff and hospital users can be leads"
+
+
 def create_user(session: Session, actor: Any, now: datetime, *, username: str, role: str, password: str,
-                display_name: str = "", contact_point: str | None = None,
-                hospital: str | None = None) -> tuple[User, Events]:
-    """A new account; the username must be new (``save_user`` would update an existing one)."""
+                display_name: str = "", contact_point: str | None = None, hospital: str | None = None,
+                is_lead: bool = False, phone: str | None = None) -> tuple[User, Events]:
+    """A new account; the username must be new (``save_user`` would update an existing one).
+
+    ``is_lead`` (staff and hospital users only) and ``phone`` (a mobile) are for SLA escalation.
+    """
     require_admin(actor)
     username, display_name = _text(username), _text(display_name)
     problems: dict[str, str] = {}
@@ -182,9 +194,12 @@ def create_user(session: Session, actor: Any, now: datetime, *, username: str, r
     if len(password or "") < MIN_PASSWORD_LENGTH:
         problems["password"] = f"at least {MIN_PASSWORD_LENGTH} characters"
     _user_links(session, role, _text(contact_point) or None, _text(hospital) or None, problems)
+    _check_lead(role, bool(is_lead), problems)
+    number = _mobile(phone, "phone", problems)
     _refuse(problems, "account")
     user = save_user(session, username, role=role, password=password, contact_point=_text(contact_point) or None,
-                     hospital=_text(hospital) or None, display_name=display_name)
+                     hospital=_text(hospital) or None, display_name=display_name, lead=bool(is_lead),
+                     phone=number or "")
     return user, _changed(session, actor, "user", user.username, None, user_record(user), now)
 
 
@@ -199,26 +214,37 @@ def _revoke_tokens(session: Session, user: User) -> None:
     session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
 
 
+_NOT_NULL = ("role", "display_name", "active", "is_lead")
+
+
 def update_user(session: Session, actor: Any, now: datetime, user_id: int,
                 changes: dict[str, Any]) -> tuple[User, Events]:
-    """Change an account's role, contact point, hospital, display name or active flag.
+    """Change an account's role, contact point, hospital, display name, active flag, lead flag or
+    alert mobile.
 
     An administrator cannot deactivate their own account or give up their own role: the
     province would be left with nobody able to undo it. Deactivating signs the account out
-    of the API (its tokens are revoked) and takes it off duty.
+    of the API (its tokens are revoked) and takes it off duty. A role that leads nothing
+    (neither staff nor hospital) drops the lead flag; ``phone`` None or "" removes the number.
     """
     require_admin(actor)
     user = _get_user(session, user_id)
     before = user_record(user)
+    # null for a field that cannot be empty means "leave it": never "deactivate" or "no role".
+    changes = {k: v for k, v in changes.items() if v is not None or k not in _NOT_NULL}
     merged = {**before, **changes}
     problems: dict[str, str] = {}
-    if unknown := set(changes) - {"role", "contact_point", "hospital", "display_name", "active"}:
+    if unknown := set(changes) - {"role", "contact_point", "hospital", "display_name", "active", "is_lead", "phone"}:
         problems.update({name: "cannot be changed here" for name in unknown})
     # A new role that has no contact point (hospital) drops the old one unless one is given.
     if merged["role"] != Role.STAFF and "contact_point" not in changes:
         merged["contact_point"] = None
     if merged["role"] != Role.HOSPITAL and "hospital" not in changes:
         merged["hospital"] = None
+    if changes.get("is_lead") is None:  # left out (or null): as it was, unless the new role leads nothing
+        merged["is_lead"] = before["is_lead"] and merged["role"] in LEAD_ROLES
+    _check_lead(merged["role"], bool(merged["is_lead"]), problems)
+    phone = _mobile(changes["phone"], "phone", problems) if "phone" in changes else before["phone"]
     display_name = _text(merged["display_name"])
     if len(display_name) > 200:
         problems["display_name"] = "longer than 200 characters"
@@ -232,6 +258,7 @@ def update_user(session: Session, actor: Any, now: datetime, user_id: int,
     _refuse(problems, "account")
     user.role, user.contact_point, user.hospital = merged["role"], cp, h
     user.display_name, user.active = display_name, bool(merged["active"])
+    user.is_lead, user.phone = bool(merged["is_lead"]), phone
     if not user.active:
         user.on_duty = False
         _revoke_tokens(session, user)
@@ -282,6 +309,15 @@ def _phone(value: Any, field: str, problems: dict[str, str]) -> str | None:
     except ValidationFailed as exc:
         problems.update(exc.fields)
         return None
+
+
+def _mobile(value: Any, field: str, problems: dict[str, str]) -> str | None:
+    """Like ``_phone``, for a number that gets SMS: a landline is refused (a text cannot reach it)."""
+    number = _phone(value, field, problems)
+    if number and not is_mobile(number):
+        problems[field] = "not a mobile number: an SMS cannot reach it"
+        return None
+    return number
 
 
 _CP_FIELDS = {"categories": "category_codes"}
@@ -356,7 +392,7 @@ def _only(changes: dict[str, Any], editable: Iterable[str]) -> None:
 
 
 _H_EDITABLE = ("name", "kind", "district_code", "ward_code", "address", "lat", "lon", "emergency", "specialties",
-               "available", "desk_phone", "active")
+               "available", "desk_phone", "sms_phone", "active")
 
 
 def list_hospitals(session: Session, actor: Any) -> list[Hospital]:
@@ -372,11 +408,13 @@ def _save_hospital(session: Session, actor: Any, now: datetime, row: Hospital | 
         _new_code(session, Hospital, _text(values.get("code")), problems)
     values = {**values, "specialties": _items(values.get("specialties")), "address": _text(values.get("address"))}
     parsed = _directory_row(session, "hospitals", {k: v for k, v in values.items()
-                                                   if k not in ("available", "desk_phone", "active")}, {}, problems)
+                                                   if k not in ("available", "desk_phone", "sms_phone", "active")},
+                            {}, problems)
     for name, low, high in (("lat", -90, 90), ("lon", -180, 180)):
         if name not in problems and not low <= parsed.get(name, 0) <= high:
             problems[name] = f"must be between {low} and {high}"
     desk_phone = _phone(values.get("desk_phone"), "desk_phone", problems)
+    sms_phone = _mobile(values.get("sms_phone"), "sms_phone", problems)
     _refuse(problems, "hospital")
     before = hospital_record(row) if row is not None else None
     if row is None:
@@ -385,7 +423,7 @@ def _save_hospital(session: Session, actor: Any, now: datetime, row: Hospital | 
     for attribute, value in parsed.items():
         if before is None or attribute != "code":
             setattr(row, attribute, value)
-    row.desk_phone = desk_phone
+    row.desk_phone, row.sms_phone = desk_phone, sms_phone
     row.available, row.active = bool(values.get("available", True)), bool(values.get("active", True))
     session.flush()
     return row, _changed(session, actor, "hospital", row.code, before, hospital_record(row), now)
@@ -398,7 +436,7 @@ def create_hospital(session: Session, actor: Any, now: datetime, values: dict[st
 
 
 def update_hospital(session: Session, actor: Any, now: datetime, code: str, changes: dict[str, Any]):
-    """Change a hospital: name, capabilities, availability, desk phone, place."""
+    """Change a hospital: name, capabilities, availability, desk phone and SMS mobile, place."""
     require_admin(actor)
     row = session.scalar(select(Hospital).where(Hospital.code == code))
     if row is None:

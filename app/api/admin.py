@@ -54,7 +54,8 @@ def create_user(actor, body: AdminUserCreate):
 
 
 @endpoint(bp, "/users/<int:user_id>", "PATCH",
-          summary="Change an account's role, contact point, hospital, display name or active flag",
+          summary="Change an account's role, contact point, hospital, display name, active flag, lead flag or "
+                  "alert mobile",
           tag=TAG, body=AdminUserUpdate, response=AdminUserOut)
 def update_user(actor, user_id: int, body: AdminUserUpdate):
     user, events = admin.update_user(db.session, actor, utcnow(), user_id, body.model_dump(exclude_unset=True))

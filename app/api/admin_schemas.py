@@ -23,6 +23,9 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 Item = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Items = Annotated[list[Item], Field(max_length=300)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None
+LEAD_HELP = ("Lead of the contact point (staff) or hospital (hospital users): told first when an SLA clock "
+             "nears or passes its due time")
+MOBILE_HELP = "A mobile for SMS alerts, stored in E.164; a landline is refused; empty or null removes it"
 
 
 # ---- accounts ---------------------------------------------------------------------------------
@@ -34,6 +37,8 @@ class AdminUserCreate(Body):
     display_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
     contact_point: OptionalCode = None
     hospital: OptionalCode = None
+    is_lead: bool = Field(False, description=LEAD_HELP)
+    phone: Phone = Field(None, description="Mobile for SLA escalation SMS (leads, supervisors). " + MOBILE_HELP)
 
 
 class AdminUserUpdate(Body):
@@ -44,6 +49,8 @@ class AdminUserUpdate(Body):
     contact_point: OptionalCode = None
     hospital: OptionalCode = None
     active: bool | None = None
+    is_lead: bool | None = Field(None, description=LEAD_HELP + "; a role other than staff or hospital clears it")
+    phone: Phone = Field(None, description="Mobile for SLA escalation SMS (leads, supervisors). " + MOBILE_HELP)
 
 
 class AdminPasswordBody(Body):
@@ -58,6 +65,8 @@ class AdminUserOut(BaseModel):
     contact_point: str | None
     hospital: str | None
     active: bool
+    is_lead: bool
+    phone: str | None
     on_duty: bool
     created_at: datetime | None
 
@@ -119,6 +128,7 @@ class AdminHospitalFields(Body):
     specialties: Items | None = None
     available: bool | None = None
     desk_phone: Phone = None
+    sms_phone: Phone = Field(None, description="The emergency desk's mobile for dispatch SMS. " + MOBILE_HELP)
     active: bool | None = None
 
 
@@ -135,6 +145,7 @@ class AdminHospitalCreate(AdminHospitalFields):
 
 class AdminHospitalOut(HospitalOut):
     desk_phone: str | None
+    sms_phone: str | None
     active: bool
 
 

@@ -192,6 +192,34 @@ def test_init_keeps_what_an_administrator_changed_unless_told_to_overwrite_it(cl
     assert scalar(engine, "SELECT name_vi FROM contact_points WHERE code = 'SO_TNMT'") == original
 
 
+def test_init_keeps_desk_numbers_an_administrator_entered_over_those_in_the_file(cli, client, session, engine,
+                                                                               tmp_path):
+    import shutil
+
+    from tests.factories import bearer, make_user
+
+    directory = tmp_path / "directory"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "data" / "directory", directory)
+    (directory / "hospital_desks.csv").write_text(
+        "hospital_code,desk_phone,sms_phone,note\nBVDK_TINH,02743822000,0911000111,from the file\n", encoding="utf-8")
+    admin = make_user(session, "admin", username="quan")
+    session.commit()
+    response = client.patch("/api/admin/hospitals/BVDK_TINH", headers=bearer(client, admin),
+                            json={"sms_phone": "0988 777 666"})
+    assert response.status_code == 200, response.json
+
+    kept = cli("init", "--directory", str(directory))
+    assert kept.exit_code == 0, kept.output
+    assert "hospital desk numbers" in kept.output
+    assert scalar(engine, "SELECT sms_phone FROM hospitals WHERE code = 'BVDK_TINH'") == "+84988777666"
+
+    overwritten = cli("init", "--directory", str(directory), "--overwrite-admin-edits")
+    assert overwritten.exit_code == 0, overwritten.output
+    assert scalar(engine, "SELECT sms_phone FROM hospitals WHERE code = 'BVDK_TINH'") == "+84911000111"
+    with engine.begin() as conn:  # the directory as every other test expects it
+        conn.execute(text("UPDATE hospitals SET desk_phone = NULL, sms_phone = NULL"))
+
+
 # ---- how the commands are run ------------------------------------------------------------
 
 def test_the_commands_run_from_flasks_cli_runner_without_a_pushed_context(runner, engine):

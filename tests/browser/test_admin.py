@@ -14,6 +14,7 @@ from tests.factories import NOW, make_user
 from tests.tickets.test_admin_services import restore_config
 from tickets import admin
 from tickets.accounts import User
+from tickets.directory import Hospital
 
 pytestmark = pytest.mark.browser
 
@@ -116,3 +117,52 @@ def test_a_contact_point_name_holding_html_shows_as_text(page, base, session):
     open_section(page, base, "audit")
     page.wait_for_selector('#adm-body tr[data-key="XSS_TEST"]')
     assert page.evaluate("window.__xss") is None and page.locator("#adm-body img").count() == 0
+
+
+def test_an_admin_makes_a_staff_account_a_lead_with_a_mobile_through_the_form(db, page, base):
+    lan = make_user(db, "staff", username="lan", contact_point="SO_TNMT")
+
+    def stored():
+        db.expire_all()
+        user = db.get(User, lan.id)
+        return user.role, user.is_lead, user.phone
+
+    open_section(page, base, "users")
+    page.click('tr[data-key="lan"] td.act .btn')
+    assert page.is_visible("#f-is_lead") and page.is_visible("#f-phone")
+    page.check("#f-is_lead")
+    page.fill("#f-phone", "0274 3822 222")  # a landline: no SMS reaches it
+    page.click("#drawer-save")
+    page.wait_for_selector("#f-phone-error:not([hidden])")
+    assert page.get_attribute("#f-phone", "aria-invalid") == "true"
+    assert stored() == ("staff", False, None)
+
+    page.fill("#f-phone", "0912 345 678")
+    page.click("#drawer-save")
+    page.wait_for_selector('tr[data-key="lan"] td[data-col="status"] .badge.lead')
+    assert stored() == ("staff", True, "+84912345678")
+
+    # Only staff and hospital users lead: the box goes with another role, and so does the flag.
+    page.click('tr[data-key="lan"] td.act .btn')
+    assert page.is_checked("#f-is_lead") and page.input_value("#f-phone") == "+84912345678"
+    page.select_option("#f-role", "operator")
+    assert page.is_hidden('[data-field="is_lead"]')
+    page.click("#drawer-save")
+    page.wait_for_selector("#adm-drawer", state="hidden")
+    page.wait_for_function("!document.querySelector('tr[data-key=\"lan\"] .badge.lead')")
+    assert stored() == ("operator", False, "+84912345678")
+
+    open_section(page, base, "hospitals")
+    page.click('tr[data-key="BVDK_TINH"] td.act .btn')
+    page.fill("#f-sms_phone", "0987 654 321")
+    page.click("#drawer-save")
+    page.wait_for_selector("#adm-drawer", state="hidden")  # closed once the server has saved it
+    db.expire_all()
+    assert db.scalar(select(Hospital.sms_phone).where(Hospital.code == "BVDK_TINH")) == "+84987654321"
+
+    open_section(page, base, "audit")
+    hospital_row = page.wait_for_selector('#adm-body tr[data-entity="hospital"][data-key="BVDK_TINH"]')
+    assert "+84987654321" in hospital_row.eval_on_selector_all("ins", "els => els.map(e => e.textContent)")
+    user_rows = page.locator('#adm-body tr[data-entity="user"][data-key="lan"]')
+    assert user_rows.count() == 2
+    assert "+84912345678" in user_rows.nth(1).locator("ins").all_inner_texts()

@@ -119,7 +119,8 @@ def test_a_new_staff_account_is_audited_without_its_password_or_hash(session, ro
         "user", "tam", "create", root.id, "Quản trị viên")
     assert row.before is None
     assert row.after == {"id": user.id, "username": "tam", "display_name": "Nguyễn Văn Tâm", "role": "staff",
-                         "contact_point": "SO_TNMT", "hospital": None, "active": True}
+                         "contact_point": "SO_TNMT", "hospital": None, "active": True, "is_lead": False,
+                         "phone": None}
     stored = json.dumps([row.before, row.after])
     assert "mat-khau-dai-1" not in stored and user.password_hash not in stored and "scrypt" not in stored
     assert user.check_password("mat-khau-dai-1")
@@ -175,6 +176,16 @@ def test_an_administrator_can_neither_deactivate_themselves_nor_give_up_their_ro
     session.expire_all()
     assert root.active and root.role == "admin"
     assert audit_rows(session) == [] and config_version(session) == version
+
+
+def test_null_for_a_field_that_cannot_be_empty_leaves_it_as_it_was(session, root):
+    lan = make_user(session, "operator", username="lan", display_name="Nguyễn Thị Lan")
+
+    admin.update_user(session, root, NOW, root.id, {"active": None, "role": None})  # not "deactivate myself"
+    admin.update_user(session, root, NOW, lan.id, {"active": None, "display_name": None, "role": None})
+
+    assert root.active and root.role == "admin"
+    assert (lan.active, lan.role, lan.display_name) == (True, "operator", "Nguyễn Thị Lan")
 
 
 def test_deactivating_an_account_is_logged_as_deactivate_and_ends_its_tokens_and_duty(session, root):

@@ -31,6 +31,8 @@
   const MESSAGES = {  // the domain's most common words, in the page's language
     "must not be empty": "msg_required", "Field required": "msg_required", "already exists": "msg_exists",
     "already taken": "msg_taken", "not a phone number": "msg_phone", "not an e-mail address": "msg_email",
+    "not a mobile number: an SMS cannot reach it": "msg_mobile",
+    "only department staff and hospital users can be leads": "msg_lead_role",
     "at least 8 characters": "msg_password_length",
     "you cannot deactivate your own account": "msg_self_deactivate",
     "you cannot take the administrator role from yourself": "msg_self_role",
@@ -61,8 +63,9 @@
                 ["f_role", (u) => roleLabel(u.role)],
                 ["unit", (u) => (u.contact_point ? codeName("contact_points")(u.contact_point)
                   : u.hospital ? codeName("hospitals")(u.hospital) : "")],
-                ["status", (u) => [activeBadge(u), u.on_duty ? h("span", {class: "badge"}, t("on_duty")) : null]]],
-      search: (u) => [u.username, u.display_name, u.role, roleLabel(u.role), u.contact_point, u.hospital],
+                ["status", (u) => [activeBadge(u), u.is_lead ? h("span", {class: "badge lead"}, t("lead_badge")) : null,
+                                   u.on_duty ? h("span", {class: "badge"}, t("on_duty")) : null]]],
+      search: (u) => [u.username, u.display_name, u.role, roleLabel(u.role), u.contact_point, u.hospital, u.phone],
       fields: [
         {name: "username", type: "text", createOnly: true, attrs: {autocomplete: "off", maxlength: 80}},
         {name: "display_name", type: "text", attrs: {maxlength: 200}},
@@ -71,10 +74,15 @@
          show: (v) => v.role === "staff"},
         {name: "hospital", type: "select", nullable: true, options: options("hospitals", {none: true}),
          show: (v) => v.role === "hospital"},
+        // Only staff and hospital users lead something; the server clears the flag for other roles.
+        {name: "is_lead", type: "checkbox", hint: "lead_hint", show: (v) => v.role === "staff" || v.role === "hospital"},
+        {name: "phone", label: "f_phone_mobile", type: "tel", nullable: true, hint: "mobile_hint",
+         attrs: {maxlength: 40, autocomplete: "off"}},
         {name: "password", type: "password", createOnly: true, hint: "password_hint", attrs: {autocomplete: "new-password"}},
         {name: "active", type: "checkbox", editOnly: true},
       ],
-      blank: () => ({username: "", display_name: "", role: "staff", contact_point: null, hospital: null, password: ""}),
+      blank: () => ({username: "", display_name: "", role: "staff", contact_point: null, hospital: null, is_lead: false,
+                     phone: null, password: ""}),
     },
     contact_points: {
       path: "/api/admin/contact-points", entity: "contact_point", hasActive: true,
@@ -105,7 +113,7 @@
                 ["f_district_code", (x) => (x.district_code ? codeName("districts")(x.district_code) : "")],
                 ["f_emergency", (x) => yesNo(x.emergency)], ["f_available", (x) => yesNo(x.available)],
                 ["f_desk_phone", (x) => x.desk_phone || ""]],
-      search: (x) => [x.code, x.name, x.kind, x.address, x.desk_phone, ...(x.specialties || [])],
+      search: (x) => [x.code, x.name, x.kind, x.address, x.desk_phone, x.sms_phone, ...(x.specialties || [])],
       fields: [
         {name: "code", type: "text", createOnly: true, attrs: {maxlength: 40, class: "mono"}},
         {name: "name", type: "text", attrs: {maxlength: 300}},
@@ -118,11 +126,13 @@
         {name: "emergency", type: "checkbox"},
         {name: "available", type: "checkbox"},
         {name: "desk_phone", type: "tel", nullable: true, attrs: {maxlength: 40}},
+        {name: "sms_phone", type: "tel", nullable: true, hint: "sms_phone_hint", attrs: {maxlength: 40}},
         {name: "specialties", type: "lines", list: "specialties"},
         {name: "active", type: "checkbox", editOnly: true},
       ],
       blank: () => ({code: "", name: "", kind: "", district_code: null, ward_code: null, address: "", lat: null,
-                     lon: null, emergency: true, available: true, desk_phone: null, specialties: ["general"]}),
+                     lon: null, emergency: true, available: true, desk_phone: null, sms_phone: null,
+                     specialties: ["general"]}),
     },
     categories: {
       path: "/api/admin/categories", entity: "category",
@@ -343,7 +353,7 @@
 
   function fieldBlock(field, value, values) {
     const id = fieldId(field.name);
-    const label = t("f_" + field.name);
+    const label = t(field.label || "f_" + field.name);
     const input = control(field, value, values);
     const parts = field.type === "checkbox"
       ? [h("label", {class: "check", for: id}, input, " ", label)]
@@ -605,6 +615,14 @@
     return spec ? ["code", "username", ...spec.fields.map((f) => f.name)] : [];
   }
 
+  /* A field's name as its form labels it (a section may label a shared name its own way). */
+  function fieldLabel(entity, key) {
+    const spec = SECTIONS[SECTION_OF[entity]];
+    const field = spec && spec.fields.find((f) => f.name === key);
+    const code = (field && field.label) || "f_" + key;
+    return t(code) === code ? key : t(code);
+  }
+
   function valueText(key, value) {
     if (key === "role" && value) return roleLabel(value);
     if (key === "clock" && value) return t("clock_" + value);
@@ -644,7 +662,7 @@
       return h("span", {}, t("reordered") + ": ", h("span", {class: "mono"}, moved.map((id) => "#" + id).join(", ")));
     }
     return h("dl", {class: "diff"}, keys.map((k) => [
-      h("dt", {}, t("f_" + k) === "f_" + k ? k : t("f_" + k)),
+      h("dt", {}, fieldLabel(entry.entity, k)),
       h("dd", {},
         entry.before && k in before ? h("del", {}, valueText(k, before[k])) : null,
         entry.before && entry.after ? h("span", {class: "arrow", "aria-hidden": "true"}, " → ") : null,
