@@ -33,7 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from app import hospital_alerts  # the desk calls' webhooks (/twilio/dispatch/...)
 
     hospital_alerts.init_app(app)
-    app.register_blueprint(ops.bp)
+    ops.init_app(app)  # /healthz, /readyz, /metrics and the request counters
     app.register_blueprint(views.bp)
     app.register_blueprint(supervisor.bp)
     consoles.init_app(app)

@@ -95,6 +95,9 @@ def from_environment(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # 115: who is sent an SMS when a case is escalated to a person (no hospital acknowledged
         # after several tries, or none is left), besides the supervisors' consoles.
         "SUPERVISOR_ALERT_NUMBERS": _phones(env, "SUPERVISOR_ALERT_NUMBERS"),
+        # GET /metrics: when set, Prometheus must send "Authorization: Bearer <METRICS_TOKEN>";
+        # unset, /metrics is open (scraped on the internal network; a warning at startup).
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         "HOST": host,
         "PORT": port,
         # Bodies over 1 MB are refused with 413 before any parsing.

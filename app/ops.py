@@ -1,13 +1,20 @@
-"""Operations endpoints: liveness, readiness."""
+"""Operations endpoints: liveness, readiness, metrics."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint, Flask, current_app
 from sqlalchemy import text
 
+from app import metrics as prometheus
 from app.database import db
 
 bp = Blueprint("ops", __name__)
+
+
+def init_app(app: Flask) -> None:
+    """Serve /healthz, /readyz and /metrics, and count the app's requests for /metrics."""
+    app.register_blueprint(bp)
+    prometheus.init_app(app)
 
 
 @bp.get("/healthz")
@@ -36,3 +43,9 @@ def readyz():
             checks["redis"] = f"error: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
     return {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503
+
+
+@bp.get("/metrics")
+def metrics():
+    """Prometheus text format for the operations centre (README, "Metrics")."""
+    return prometheus.scrape()

@@ -259,7 +259,8 @@ def _at(moment: datetime):
     return literal(moment, UTCDateTime())
 
 
-def _count_if(condition):
+def count_if(condition):
+    """How many rows meet ``condition`` (an aggregate that works on both databases)."""
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
@@ -285,8 +286,8 @@ def _calls(session: Session, now: datetime, lo: datetime, hi: datetime) -> Calls
     answered = and_(today, Call.answered_at.is_not(None))
     fast = and_(answered, Call.queue_time <= ANSWER_TARGET_SECONDS)
     abandoned = and_(today, Call.ended_at.is_not(None), Call.answered_at.is_(None), Call.voicemail.is_(False))
-    stmt = (select(Call.line, _count_if(active), _count_if(waiting), func.min(case((waiting, Call.started_at))),
-                   _count_if(today), _count_if(answered), _count_if(fast), _count_if(abandoned))
+    stmt = (select(Call.line, count_if(active), count_if(waiting), func.min(case((waiting, Call.started_at))),
+                   count_if(today), count_if(answered), count_if(fast), count_if(abandoned))
             .where(Call.started_at >= min(lo, now - ACTIVE_WINDOW)).group_by(Call.line))
     by_line = {line: LineCalls(line) for line in LINES}
     total = LineCalls("*")
@@ -323,18 +324,18 @@ def _hourly(session: Session, today: date, zone: ZoneInfo) -> HourlyCalls:
 
 # ---- clocks: breached and at risk ----------------------------------------------------------
 
-def _open():
+def open_ticket_filter():
     """Open tickets; ``line IN (both)`` lets the (line, status, created_at) index serve."""
     return and_(Ticket.line.in_(LINES), Ticket.status.in_(OPEN))
 
 
-def _breached_run(now: datetime):
+def breached_run(now: datetime):
     """A clock run that broke its promise (correlated with the outer ticket)."""
     past_due = and_(SlaClock.stopped_at.is_(None), SlaClock.due_at.is_not(None), SlaClock.due_at <= now)
     return or_(SlaClock.met.is_(False), SlaClock.breached_at.is_not(None), past_due)
 
 
-def _warning_run(now: datetime):
+def warning_run(now: datetime):
     """A running clock in its warning period, not yet due."""
     return and_(SlaClock.stopped_at.is_(None), SlaClock.due_at.is_not(None), SlaClock.due_at > now,
                 SlaClock.breached_at.is_(None),
@@ -342,11 +343,11 @@ def _warning_run(now: datetime):
 
 
 def _breached_ticket(now: datetime):
-    return exists().where(SlaClock.ticket_id == Ticket.id, _breached_run(now))
+    return exists().where(SlaClock.ticket_id == Ticket.id, breached_run(now))
 
 
 def _at_risk_ticket(now: datetime):
-    return and_(~_breached_ticket(now), exists().where(SlaClock.ticket_id == Ticket.id, _warning_run(now)))
+    return and_(~_breached_ticket(now), exists().where(SlaClock.ticket_id == Ticket.id, warning_run(now)))
 
 
 def _risk_items(session: Session, rows: list, clock_condition, zone: ZoneInfo) -> list[RiskItem]:
@@ -371,20 +372,20 @@ def _breached(session: Session, now: datetime, limit: int, zone: ZoneInfo, total
     missed = (select(SlaClock.ticket_id, func.min(func.coalesce(SlaClock.due_at, SlaClock.breached_at))
                      .label("due"))
               .join(Ticket, Ticket.id == SlaClock.ticket_id)
-              .where(_open(), _breached_run(now)).group_by(SlaClock.ticket_id).subquery())
+              .where(open_ticket_filter(), breached_run(now)).group_by(SlaClock.ticket_id).subquery())
     due = func.coalesce(missed.c.due, Ticket.created_at)
     rows = session.execute(select(Ticket, due).join(missed, missed.c.ticket_id == Ticket.id)
                            .order_by(due, Ticket.id).limit(limit)).unique().all()
-    return RiskList(total, _risk_items(session, rows, _breached_run(now), zone))
+    return RiskList(total, _risk_items(session, rows, breached_run(now), zone))
 
 
 def _at_risk(session: Session, now: datetime, limit: int, zone: ZoneInfo, total: int) -> RiskList:
     soonest = (select(SlaClock.ticket_id, func.min(SlaClock.due_at).label("due"))
-               .where(_warning_run(now)).group_by(SlaClock.ticket_id).subquery())
+               .where(warning_run(now)).group_by(SlaClock.ticket_id).subquery())
     rows = session.execute(select(Ticket, soonest.c.due).join(soonest, soonest.c.ticket_id == Ticket.id)
-                           .where(_open(), ~_breached_ticket(now))
+                           .where(open_ticket_filter(), ~_breached_ticket(now))
                            .order_by(soonest.c.due, Ticket.id).limit(limit)).unique().all()
-    return RiskList(total, _risk_items(session, rows, _warning_run(now), zone))
+    return RiskList(total, _risk_items(session, rows, warning_run(now), zone))
 
 
 # ---- open tickets --------------------------------------------------------------------------
@@ -404,8 +405,8 @@ class _OpenCounts:
 
 def _open_counts(session: Session, now: datetime) -> _OpenCounts:
     stmt = (select(Ticket.line, Ticket.status, Ticket.contact_point_id, Ticket.hospital_id, func.count(),
-                   _count_if(_breached_ticket(now)), _count_if(_at_risk_ticket(now)))
-            .where(_open())
+                   count_if(_breached_ticket(now)), count_if(_at_risk_ticket(now)))
+            .where(open_ticket_filter())
             .group_by(Ticket.line, Ticket.status, Ticket.contact_point_id, Ticket.hospital_id))
     result = _OpenCounts(OpenTickets(), {}, {}, {}, {})
     totals = result.open
