@@ -18,7 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from app import api, auth, cli, consoles, i18n, labels, ops, sockets, supervisor, telephony, views  # noqa: F401 (sockets registers handlers)
+    from app import api, auth, cli, consoles, i18n, labels, open311, ops, sockets, supervisor, telephony, views  # noqa: F401 (sockets registers handlers)
     from app.database import db
     from app.extensions import csrf, socketio
     from app.jobs import Jobs
@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     hospital_alerts.init_app(app)
     ops.init_app(app)  # /healthz, /readyz, /metrics and the request counters
+    open311.init_app(app)  # Open311 GeoReport v2 at /open311/v2
     app.register_blueprint(views.bp)
     app.register_blueprint(supervisor.bp)
     consoles.init_app(app)

@@ -1,4 +1,4 @@
-"""Operator commands (CONTRACT.md): init, seed-demo, users create."""
+"""Operator commands (CONTRACT.md): init, seed-demo, users create, apikeys."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(simulate_call_command)
     app.cli.add_command(simulate_desk_command)
     app.cli.add_command(routing_group)
+    app.cli.add_command(apikeys_group)
 
 
 @click.command("init")
@@ -222,3 +223,73 @@ def retrain_command() -> None:
     forget_defaults()
     click.echo(f"Retrained on the corpus + {len(rows)} confirmed tickets in "
                f"{time.perf_counter() - started:.1f} s; saved to {path}")
+
+
+@click.group("apikeys")
+def apikeys_group() -> None:
+    """API keys for outside clients (Open311)."""
+
+
+# The command line is the server's own operator: recorded in the audit log under this name.
+CLI_ACTOR_LABEL = "flask apikeys"
+
+
+@apikeys_group.command("create")
+@with_appcontext
+@click.argument("name")
+@click.option("--scopes", required=True, help="Comma-separated: open311 (create requests), read (see their "
+              "details: description, address, coordinates).")
+def apikeys_create_command(name: str, scopes: str) -> None:
+    """Issue an API key named NAME and print it, this once."""
+    from tickets.api_keys import create_key
+    from tickets.db import utcnow
+    from tickets.permissions import SystemActor
+
+    try:
+        key, plaintext, _events = create_key(db.session, SystemActor(CLI_ACTOR_LABEL), utcnow(), name=name,
+                                             scopes=scopes)
+    except ValidationFailed as exc:
+        details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+        raise click.UsageError(f"{exc.message} ({details})") from exc
+    db.session.commit()
+    click.echo(f"API key {key.name} ({', '.join(key.scope_list)}):")
+    click.echo(f"  {plaintext}")
+    click.echo("Copy it now: it is stored only as a hash and will not be shown again.")
+
+
+@apikeys_group.command("list")
+@with_appcontext
+def apikeys_list_command() -> None:
+    """Every API key: name, prefix, scopes, created, last used, revoked."""
+    from app.timefmt import local
+    from tickets.api_keys import list_keys
+
+    def when(dt) -> str:
+        return local(dt).strftime("%Y-%m-%d %H:%M") if dt else "-"
+
+    keys = list_keys(db.session)
+    if not keys:
+        click.echo("No API keys.")
+        return
+    click.echo(f"{'name':<24} {'prefix':<9} {'scopes':<13} {'created':<17} {'last used':<17} revoked")
+    for key in keys:
+        click.echo(f"{key.name:<24} {key.key_prefix:<9} {','.join(key.scope_list):<13} {when(key.created_at):<17} "
+                   f"{when(key.last_used_at):<17} {when(key.revoked_at)}")
+
+
+@apikeys_group.command("revoke")
+@with_appcontext
+@click.argument("name")
+def apikeys_revoke_command(name: str) -> None:
+    """Revoke the API key NAME: it stops working at once."""
+    from tickets.api_keys import withdraw_key
+    from tickets.db import utcnow
+    from tickets.errors import NotFound
+    from tickets.permissions import SystemActor
+
+    try:
+        key, events = withdraw_key(db.session, SystemActor(CLI_ACTOR_LABEL), utcnow(), name)
+    except NotFound as exc:
+        raise click.UsageError(f"No API key is named {name!r}") from exc
+    db.session.commit()
+    click.echo(f"Revoked {key.name}." if events else f"{key.name} was already revoked.")

@@ -98,6 +98,9 @@ def from_environment(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # GET /metrics: when set, Prometheus must send "Authorization: Bearer <METRICS_TOKEN>";
         # unset, /metrics is open (scraped on the internal network; a warning at startup).
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        # Open311 GeoReport v2: the jurisdiction this endpoint serves. A request naming another
+        # jurisdiction_id is answered 404; one naming none is served.
+        "OPEN311_JURISDICTION": env.get("OPEN311_JURISDICTION") or "binhduong.gov.vn",
         "HOST": host,
         "PORT": port,
         # Bodies over 1 MB are refused with 413 before any parsing.

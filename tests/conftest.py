@@ -28,7 +28,7 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TRANSACTIONAL_TABLES = ("sla_rollup_calls", "sla_rollup_clocks", "sla_rollup_tickets", "sla_rollup_days",
                         "sla_escalation_rules",
                         "hospital_alerts", "audit_log", "canned_responses", "sla_clocks", "inbound_messages",
-                        "outbound_messages", "calls", "ticket_events", "tickets", "api_tokens", "users")
+                        "outbound_messages", "calls", "ticket_events", "tickets", "api_tokens", "api_keys", "users")
 
 
 def _admin_execute(url, *statements: str) -> None:

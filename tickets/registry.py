@@ -1,6 +1,7 @@
 """Import every model module, so ``Base.metadata`` knows every table (Alembic, tests)."""
 
 import tickets.accounts  # noqa: F401
+import tickets.api_keys  # noqa: F401
 import tickets.audit  # noqa: F401
 import tickets.calls  # noqa: F401
 import tickets.canned  # noqa: F401

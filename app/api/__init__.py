@@ -24,9 +24,10 @@ def blueprints() -> tuple[Blueprint, ...]:
     """Every API blueprint. Imported here, not at the top, so that importing one API module
     (say ``app.api.serialize`` from the publisher) does not pull in all the others."""
     from app.api import admin, admin_directory, calls, demo, directory, public, routing, sla, tickets, tokens, wallboard
+    from app.api.admin_api_keys import bp as admin_api_keys
 
     return (tickets.bp, directory.bp, tokens.bp, public.bp, calls.bp, sla.bp, routing.bp, demo.bp, wallboard.bp,
-            admin.bp, admin_directory.bp, docs)
+            admin.bp, admin_directory.bp, admin_api_keys, docs)
 
 
 def _csrf_for_cookie_sessions() -> None:

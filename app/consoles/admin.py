@@ -174,6 +174,7 @@ STRINGS = {
     "e_routing_rule": _l("Routing rule"),
     "e_sla_policy": _l("SLA policy"),
     "e_canned_response": _l("Canned response"),
+    "e_api_key": _l("API key"),
     "clock_first_response": _l("First response"),
     "clock_acknowledgement": _l("Acknowledgement"),
     "clock_resolution": _l("Resolution"),

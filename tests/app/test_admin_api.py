@@ -29,6 +29,9 @@ PYTHON_WITH_NO_KEYWORD = "có con trăn lớn bò vào sân nhà"  # the classif
 
 # One valid request per admin endpoint (path parameters filled in), to prove who may call it.
 SAMPLES = {
+    ("get", "/api/admin/api-keys"): None,
+    ("post", "/api/admin/api-keys"): {"name": "zalo-app", "scopes": ["open311"]},
+    ("delete", "/api/admin/api-keys/{name}"): None,
     ("get", "/api/admin/users"): None,
     ("post", "/api/admin/users"): {"username": "moi", "role": "operator", "password": "mat-khau-dai"},
     ("patch", "/api/admin/users/{user_id}"): {"display_name": "Tên mới"},
@@ -57,7 +60,8 @@ SAMPLES = {
     ("post", "/api/admin/canned-responses"): {"category": "dien", "title": "x", "body": "y"},
     ("patch", "/api/admin/canned-responses/{canned_id}"): {"title": "x"},
 }
-PATH_VALUES = {"user_id": "1", "code": "SO_TNMT", "rule_id": "1", "policy_id": "1", "canned_id": "1"}
+PATH_VALUES = {"user_id": "1", "name": "zalo-app", "code": "SO_TNMT", "rule_id": "1", "policy_id": "1",
+               "canned_id": "1"}
 
 
 @pytest.fixture(autouse=True)

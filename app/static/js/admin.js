@@ -573,7 +573,8 @@
 
   // ---- the audit log -------------------------------------------------------------------------------
 
-  const ENTITIES = ["user", "contact_point", "hospital", "category", "routing_rule", "sla_policy", "canned_response"];
+  const ENTITIES = ["user", "contact_point", "hospital", "category", "routing_rule", "sla_policy", "canned_response",
+                    "api_key"];
 
   async function prepareAuditFilters() {
     if (!state.users.length) {
