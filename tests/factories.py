@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from tickets.accounts import User, save_user
@@ -56,3 +60,18 @@ def db_counts(engine) -> tuple[int, int, int]:
         return tuple(conn.execute(text(
             "SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM ticket_events),"
             " (SELECT coalesce(sum(version), 0) FROM tickets)")).one())
+
+
+@contextmanager
+def counting_statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements sent to the database inside the block, as a list."""
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

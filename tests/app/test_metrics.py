@@ -10,18 +10,15 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import time_machine
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import event
 
 from tests.conftest import ROOT
-from tests.factories import SYSTEM
+from tests.factories import SYSTEM, counting_statements
 from tests.tickets import operations_dataset as dataset
 from tests.tickets.operations_dataset import NOW
 from tickets.services import NewTicket, open_ticket
@@ -172,20 +169,6 @@ def test_no_phone_number_tracking_code_or_call_sid_is_ever_in_the_output(session
 
 
 # ---- the cost of a scrape ----------------------------------------------------------------------------
-
-@contextmanager
-def counting_statements(engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
 
 def test_a_scrape_sends_a_bounded_number_of_sql_statements_whatever_the_number_of_tickets(app, client, session):
     dataset.build(session)

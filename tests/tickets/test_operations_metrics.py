@@ -4,13 +4,11 @@ the same as the supervisor's wallboard where both show a figure."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
-from tests.factories import SYSTEM
+from tests.factories import SYSTEM, counting_statements
 from tests.tickets import operations_dataset as dataset
 from tests.tickets.operations_dataset import NOW
 from tickets import wallboard
@@ -22,22 +20,6 @@ from tickets.services import NewTicket, open_ticket
 def figures(session):
     dataset.build(session)
     return operations_figures(session, NOW)
-
-
-@contextmanager
-def counting_statements(session):
-    """Count the SQL statements sent to the database inside the block."""
-    statements: list[str] = []
-    engine = session.get_bind()
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_open_tickets_by_line_and_status(figures):
@@ -129,12 +111,12 @@ def test_satisfaction_answers_by_line_and_score(figures):
 
 def test_eight_statements_whatever_the_number_of_rows(session):
     dataset.build(session)
-    with counting_statements(session) as few:
+    with counting_statements(session.get_bind()) as few:
         operations_figures(session, NOW)
     for n in range(30):
         open_ticket(session, SYSTEM, NewTicket(line="1022", channel="web", description=f"thêm {n}"), NOW)
     session.commit()
-    with counting_statements(session) as many:
+    with counting_statements(session.get_bind()) as many:
         operations_figures(session, NOW)
 
     assert len(few) == len(many) == 8
