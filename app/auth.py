@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -68,6 +69,15 @@ def login():
         flash(_l("Wrong username or password."), "error")
     status = 401 if request.method == "POST" else 200
     return render_template("login.html", form=form), status
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _too_many_failures(_exc: RateLimitExceeded):
+    """Too many wrong passwords (app/rate_limits.py): the page again, saying when to retry."""
+    from app.rate_limits import wait_text
+
+    flash(wait_text(), "error")
+    return render_template("login.html", form=LoginForm()), 429
 
 
 @bp.route("/logout", methods=["POST"])

@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(simulate_desk_command)
     app.cli.add_command(routing_group)
     app.cli.add_command(apikeys_group)
+    app.cli.add_command(retention_group)
 
 
 @click.command("init")
@@ -215,7 +216,7 @@ def retrain_command() -> None:
 
     rows = db.session.execute(select(Ticket.description, Ticket.category_code).where(
         Ticket.status == "closed", Ticket.category_confirmed, Ticket.category_code.is_not(None),
-        Ticket.description != "")).all()
+        Ticket.description != "", Ticket.anonymised_at.is_(None))).all()  # an erased text teaches nothing
     started = time.perf_counter()
     model = train(extra_rows=[(text, category) for text, category in rows])
     path = app.config.get("ROUTING_MODEL_PATH") or classifiers.DEFAULT_MODEL_PATH
@@ -293,3 +294,46 @@ def apikeys_revoke_command(name: str) -> None:
         raise click.UsageError(f"No API key is named {name!r}") from exc
     db.session.commit()
     click.echo(f"Revoked {key.name}." if events else f"{key.name} was already revoked.")
+
+
+@click.group("retention")
+def retention_group() -> None:
+    """Personal-data retention (RETENTION_MONTHS)."""
+
+
+@retention_group.command("run")
+@with_appcontext
+@click.option("--dry-run", is_flag=True, help="Only count what would be anonymised; change nothing.")
+@click.option("--months", type=click.IntRange(min=0), help="Finished for this many months (default: "
+              "RETENTION_MONTHS; 0 anonymises nothing).")
+def retention_run_command(dry_run: bool, months: int | None) -> None:
+    """Anonymise the tickets finished for the retention period (what the daily job does, in
+    one go), then delete their voicemail recordings at Twilio."""
+    from app.tasks.retention import BATCH, delete_recordings, recording_deleter, retention_period
+    from integrations.twilio_recordings import DeleteFailed
+    from tickets import retention
+    from tickets.db import utcnow
+
+    now = utcnow()
+    older_than = retention_period(now, months)
+    if older_than is None:
+        click.echo("Retention is off (0 months): nothing anonymised.")
+        return
+    cutoff = f"finished and unchanged since {(now - older_than).date().isoformat()}"
+    if dry_run:
+        counted = retention.count_finished(db.session, now, older_than)
+        pending = len(retention.recordings_to_delete(db.session, None))
+        db.session.rollback()
+        click.echo(f"Dry run, nothing changed. Would anonymise {counted.tickets} tickets ({cutoff}), "
+                   f"{counted.calls} calls, {counted.messages} SMS; {pending} recordings already waiting "
+                   "for deletion at Twilio.")
+        return
+    done = retention.anonymise_finished(db.session, now, older_than, BATCH)
+    click.echo(f"Anonymised {done.tickets} tickets ({cutoff}), {done.calls} calls, {done.messages} SMS.")
+    if recording_deleter().demo:
+        click.echo("No Twilio account set: recordings at Twilio not deleted (kept for when one is).")
+        return
+    try:
+        click.echo(f"Deleted {delete_recordings(None)} recordings at Twilio.")
+    except DeleteFailed as exc:
+        raise click.ClickException(str(exc)) from exc

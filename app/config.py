@@ -48,6 +48,16 @@ def _phones(env: Mapping[str, str], name: str) -> tuple[str, ...]:
                            f"{exc.fields.get(name, exc.message)}") from exc
 
 
+# What the operators' browser softphone needs (a Twilio API key and a TwiML app); without
+# them operators answer on desk phones.
+SOFTPHONE_SETTINGS = ("TWILIO_ACCOUNT_SID", "TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_TWIML_APP_SID")
+
+
+def softphone_missing(config: Mapping[str, Any]) -> list[str]:
+    """The softphone settings ``config`` lacks (empty: the softphone can be offered)."""
+    return [key for key in SOFTPHONE_SETTINGS if not config.get(key)]
+
+
 def from_environment(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The app's configuration as read from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -95,12 +105,28 @@ def from_environment(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # 115: who is sent an SMS when a case is escalated to a person (no hospital acknowledged
         # after several tries, or none is left), besides the supervisors' consoles.
         "SUPERVISOR_ALERT_NUMBERS": _phones(env, "SUPERVISOR_ALERT_NUMBERS"),
+        # Personal-data retention (tickets/retention.py): finished tickets unchanged for this
+        # many months lose the caller's personal data, once a day; 0 keeps it for ever.
+        "RETENTION_MONTHS": _int(env, "RETENTION_MONTHS", 24),
         # GET /metrics: when set, Prometheus must send "Authorization: Bearer <METRICS_TOKEN>";
         # unset, /metrics is open (scraped on the internal network; a warning at startup).
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         # Open311 GeoReport v2: the jurisdiction this endpoint serves. A request naming another
         # jurisdiction_id is answered 404; one naming none is served.
         "OPEN311_JURISDICTION": env.get("OPEN311_JURISDICTION") or "binhduong.gov.vn",
+        # Rate limits (app/rate_limits.py): "N per second|minute|hour|day", several joined by ";".
+        "RATELIMIT_ENABLED": _bool(env, "RATELIMIT_ENABLED", True),
+        "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX") or "hotline",
+        # Failed sign-ins (page and token API together) per client address, and per account name.
+        "RATELIMIT_SIGN_IN_ADDRESS": env.get("RATELIMIT_SIGN_IN_ADDRESS") or "20 per minute;200 per hour",
+        "RATELIMIT_SIGN_IN_ACCOUNT": env.get("RATELIMIT_SIGN_IN_ACCOUNT") or "10 per 15 minutes",
+        # Tracking lookups of a code that does not exist, per client address.
+        "RATELIMIT_TRACKING": env.get("RATELIMIT_TRACKING") or "20 per minute;200 per day",
+        "RATELIMIT_OPEN311_SUBMIT": env.get("RATELIMIT_OPEN311_SUBMIT") or "60 per minute;2000 per day",
+        "RATELIMIT_OPEN311_READ": env.get("RATELIMIT_OPEN311_READ") or "120 per minute",
+        # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto in front of the
+        # app. 0 (no proxy) trusts no such header: a client could otherwise pick its own address.
+        "TRUSTED_PROXY_HOPS": _int(env, "TRUSTED_PROXY_HOPS", 0),
         "HOST": host,
         "PORT": port,
         # Bodies over 1 MB are refused with 413 before any parsing.

@@ -47,6 +47,7 @@ PERIODIC: list[Periodic] = [
     Periodic("app.tasks.sla.sweep_sla", every=15, queue="sla"),
     Periodic("app.tasks.sla.rollup_sla", every=300, queue="sla"),
     Periodic("app.tasks.hospital_alerts.sweep_alerts", every=5, queue="dispatch"),
+    Periodic("app.tasks.retention.anonymise_old_tickets", every=24 * 3600),
 ]
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, Response, current_app, request
+from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
@@ -41,7 +42,7 @@ from tickets.errors import DomainError
 from tickets.models import Ticket
 from tickets.permissions import SystemActor
 from tickets.phones import normalise_phone
-from tickets.services import NewTicket, open_ticket, record_event
+from tickets.services import NewTicket
 
 log = logging.getLogger(__name__)
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -120,6 +121,13 @@ def _errors(status: int, descriptions: tuple[str, ...]) -> Response:
 @bp.errorhandler(Open311Error)
 def _refused(exc: Open311Error):
     return _errors(exc.status, exc.descriptions)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _too_many(exc: RateLimitExceeded):
+    from app.rate_limits import retry_after
+
+    return _errors(429, (f"Too many requests ({exc.description}); try again in {retry_after()} seconds",))
 
 
 @bp.errorhandler(DomainError)
@@ -332,18 +340,13 @@ def create_request(fmt: str):
     if key is None:
         raise Open311Error(403, "api_key was not provided: creating a request needs one")
     data, extra = parse_request()
-    now = utcnow()
-    print_ = _submission_print(key)
-    repeated = open311.repeated_request(db.session, print_, now) if print_ else None
-    if repeated is not None:
+    submitted = open311.submit_request(db.session, SystemActor(f"Open311: {key.name}"), data, utcnow(),
+                                       print_=_submission_print(key), received={"client": key.name, **extra})
+    if submitted.repeated:
         db.session.commit()  # the key's last use
-        return _created(repeated, fmt, 200)
-    actor = SystemActor(f"Open311: {key.name}")
-    ticket, events = open_ticket(db.session, actor, data, now)
-    record_event(db.session, ticket, actor, open311.RECEIVED, now, client=key.name, **extra,
-                 **({"fingerprint": print_} if print_ else {}))
-    commit_and_publish(db.session, events)
-    return _created(ticket, fmt, 201)
+        return _created(submitted.ticket, fmt, 200)
+    commit_and_publish(db.session, submitted.events)
+    return _created(submitted.ticket, fmt, 201)
 
 
 # ---- reading requests -------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required
 
 from app.api.public import public_ticket
@@ -49,3 +50,11 @@ def track(code: str | None = None):
         except NotFound:
             status = 404
     return render_template("track.html", code=code, ticket=ticket), status
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _too_many_misses(_exc: RateLimitExceeded):
+    """Too many unknown codes from one address (app/rate_limits.py): the form, and when to retry."""
+    from app.rate_limits import wait_text
+
+    return render_template("track.html", code=None, ticket=None, refused=wait_text()), 429

@@ -16,13 +16,14 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, func, select
+from sqlalchemy import ForeignKey, Index, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from tickets.accounts import Role, User
 from tickets.audit import ConfigChanged, record_change
 from tickets.db import Base, UTCDateTime
 from tickets.errors import Forbidden, NotFound, ValidationFailed
+from tickets.upsert import insert_for
 
 SCOPES = ("open311", "read")  # open311: create requests; read: see their details (description, place)
 PREFIX = "hk_"
@@ -39,7 +40,7 @@ class ApiKey(Base):
     __tablename__ = "api_keys"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(80))  # unique without regard to case: see below
     scopes: Mapped[str] = mapped_column(String(100))  # comma-separated, from SCOPES
     key_prefix: Mapped[str] = mapped_column(String(PREFIX_LENGTH))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -60,6 +61,13 @@ class ApiKey(Base):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+# "Zalo" and "zalo" are one name (find_key compares without case): the database refuses the
+# second even when two administrators issue them at the same moment. The index also serves
+# find_key's lookup.
+NAME_INDEX = Index("uq_api_keys_lower_name", func.lower(ApiKey.name), unique=True)
+NAME_TAKEN = "already used by another key"
 
 
 def hash_key(plaintext: str) -> str:
@@ -96,20 +104,31 @@ def issue_key(session: Session, name: str, scopes: str | list[str], now: datetim
     if not NAME.fullmatch(name):
         problems["name"] = "2–80 letters, digits, '.', '_' or '-', starting with a letter or digit"
     elif find_key(session, name) is not None:
-        problems["name"] = "already used by another key"
+        problems["name"] = NAME_TAKEN
     try:
         scope_list = parse_scopes(scopes)
     except ValidationFailed as exc:
         problems.update(exc.fields)
     if problems:
-        raise ValidationFailed("The API key is not valid: " + "; ".join(f"{k}: {v}" for k, v in problems.items()),
-                               problems)
+        raise _invalid(problems)
     plaintext = PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(name=name, scopes=",".join(scope_list), key_prefix=plaintext[:PREFIX_LENGTH],
-                 key_hash=hash_key(plaintext), created_at=now, created_by=by)
-    session.add(key)
-    session.flush()
-    return key, plaintext
+    # The check above names the problem early; this insert is the guarantee. A name taken by
+    # a concurrent transaction since makes it insert nothing (it waits for that transaction
+    # to end), and this transaction stays usable for the caller to roll back or go on.
+    key_id = session.scalar(
+        insert_for(session, ApiKey)
+        .values(name=name, scopes=",".join(scope_list), key_prefix=plaintext[:PREFIX_LENGTH],
+                key_hash=hash_key(plaintext), created_at=now, created_by_id=by.id if by is not None else None)
+        .on_conflict_do_nothing(index_elements=NAME_INDEX.expressions)
+        .returning(ApiKey.id))
+    if key_id is None:
+        raise _invalid({"name": NAME_TAKEN})
+    return session.get(ApiKey, key_id), plaintext
+
+
+def _invalid(problems: dict[str, str]) -> ValidationFailed:
+    return ValidationFailed("The API key is not valid: " + "; ".join(f"{k}: {v}" for k, v in problems.items()),
+                            problems)
 
 
 def verify_key(session: Session, plaintext: str | None, scope: str | None, now: datetime) -> ApiKey | None:

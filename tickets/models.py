@@ -82,6 +82,9 @@ class Ticket(Base):
     first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     sla_state: Mapped[str] = mapped_column(String(10), default="ok")
+    # When the retention job erased the caller's personal data (tickets/retention.py); None
+    # while the ticket still holds it.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Optimistic concurrency: every UPDATE says "WHERE version = <what I read>", so of two
     # concurrent writers the second matches no row and is refused instead of overwriting.

@@ -14,12 +14,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ForeignKey, String, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from tickets.db import Base, UTCDateTime
 from tickets.directory import District, Ward
+from tickets.events import TicketChanged
 from tickets.lifecycle import OPEN_STATUSES, Status
-from tickets.models import Ticket, TicketEvent
+from tickets.models import Ticket
+from tickets.permissions import Actor
+from tickets.services import NewTicket, open_ticket, record_event
+from tickets.upsert import insert_for
 
 LINE = "1022"
 MAX_REQUESTS = 1000  # the specification's ceiling for GET requests
@@ -113,21 +118,73 @@ def find_requests(session: Session, f: RequestFilter, now: datetime) -> list[Tic
                 .unique())
 
 
+class Open311Submission(Base):
+    """The ticket a named device's submission opened, under the submission's fingerprint.
+
+    The fingerprint is the primary key, so the database itself lets one request at a time
+    hold it: of two identical POSTs racing, the second waits for the first to commit and
+    then finds its ticket. A row older than REPEAT_WINDOW is taken over by the next
+    identical submission (see ``_claim``), so a table keyed for ever by fingerprint still
+    accepts the same submission again after ten minutes. One row per distinct submission
+    at most: the table grows no faster than the tickets.
+    """
+
+    __tablename__ = "open311_submissions"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Empty only inside the transaction that claims the row and then opens the ticket.
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What a POST came to: the ticket it opened, or the one an identical submission opened."""
+
+    ticket: Ticket
+    events: list[TicketChanged]  # empty for a repeat: nothing happened
+    repeated: bool  # the same submission opened ``ticket`` in the last 10 minutes
+
+
 def fingerprint(key_id: int, fields: Iterable[tuple[str, str]]) -> str:
     """What makes two submissions the same: the key and every field as sent."""
     body = json.dumps([key_id, sorted(fields)], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def repeated_request(session: Session, print_: str, now: datetime) -> Ticket | None:
-    """The ticket a submission with this fingerprint opened in the last 10 minutes, if any.
+def _claim(session: Session, print_: str, now: datetime) -> Ticket | None:
+    """Hold ``print_`` for a ticket about to be opened (None), or the ticket a submission with
+    this fingerprint opened in the last 10 minutes.
 
-    Looked for among the 1022 tickets of those minutes only (the line/status/created index),
-    then in their history, so the cost does not grow with the years of tickets behind.
+    One statement decides: insert the row, or take over one older than the window; a fresh
+    row is left alone and nothing is returned. A concurrent claim of the same fingerprint
+    waits on the row until the first transaction ends, then sees its committed row.
     """
-    recent = select(Ticket.id).where(Ticket.line == LINE, Ticket.status.in_([str(s) for s in Status]),
-                                     Ticket.created_at >= now - REPEAT_WINDOW, Ticket.channel == "app")
-    ticket_id = session.scalar(select(TicketEvent.ticket_id).where(
-        TicketEvent.ticket_id.in_(recent), TicketEvent.action == RECEIVED,
-        TicketEvent.data["fingerprint"].as_string() == print_).order_by(TicketEvent.id.desc()).limit(1))
-    return session.get(Ticket, ticket_id) if ticket_id is not None else None
+    stale = Open311Submission.received_at < now - REPEAT_WINDOW
+    claim = (insert_for(session, Open311Submission)
+             .values(fingerprint=print_, ticket_id=None, received_at=now)
+             .on_conflict_do_update(index_elements=[Open311Submission.fingerprint],
+                                    set_={"ticket_id": None, "received_at": now}, where=stale)
+             .returning(Open311Submission.fingerprint))
+    if session.execute(claim).first() is not None:
+        return None
+    ticket_id = session.scalar(select(Open311Submission.ticket_id).where(Open311Submission.fingerprint == print_))
+    return session.get(Ticket, ticket_id)
+
+
+def submit_request(session: Session, actor: Actor, data: NewTicket, now: datetime, *, print_: str | None,
+                   received: dict[str, str]) -> Submitted:
+    """Open the 1022 ticket for a submission, keeping what the client sent (``received``) in its
+    history; a submission with the fingerprint ``print_`` seen in the last 10 minutes opens
+    nothing and gets that earlier ticket back. Without a fingerprint, every submission is new.
+    """
+    if print_ is not None:
+        earlier = _claim(session, print_, now)
+        if earlier is not None:
+            return Submitted(earlier, [], repeated=True)
+    ticket, events = open_ticket(session, actor, data, now)
+    record_event(session, ticket, actor, RECEIVED, now, **received, **({"fingerprint": print_} if print_ else {}))
+    if print_ is not None:
+        session.execute(update(Open311Submission).where(Open311Submission.fingerprint == print_)
+                        .values(ticket_id=ticket.id))
+    return Submitted(ticket, events, repeated=False)

@@ -10,6 +10,7 @@ import tickets.escalation  # noqa: F401
 import tickets.hospital_alerts  # noqa: F401
 import tickets.messages  # noqa: F401
 import tickets.models  # noqa: F401
+import tickets.open311  # noqa: F401
 import tickets.routing_store  # noqa: F401
 import tickets.sla  # noqa: F401
 import tickets.sla_rollup  # noqa: F401

@@ -56,8 +56,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tickets.calls import Call, CallEnded
@@ -65,6 +63,7 @@ from tickets.db import Base, UTCDateTime
 from tickets.events import TicketChanged
 from tickets.models import Ticket, TicketEvent
 from tickets.sla import SlaClock
+from tickets.upsert import insert_for
 
 ANSWER_TARGET_SECONDS = 15
 # A day is rolled up an hour after its local midnight: calls that straddle midnight have
@@ -271,13 +270,7 @@ def _ensure_days(session: Session, first: date, last: date) -> None:
     rows = [{"day": d, "changes": 0} for d in missing if d not in existing]
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(pg_insert(SlaRollupDay).on_conflict_do_nothing(), rows)  # a racing job made them
-    elif dialect == "sqlite":
-        session.execute(sqlite_insert(SlaRollupDay).on_conflict_do_nothing(), rows)
-    else:
-        session.execute(insert(SlaRollupDay), rows)
+    session.execute(insert_for(session, SlaRollupDay).on_conflict_do_nothing(), rows)  # a racing job made them
 
 
 def _first_day(session: Session, zone: ZoneInfo) -> date | None:

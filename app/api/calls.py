@@ -8,6 +8,7 @@ from app.api.endpoint import endpoint
 from app.api.errors import ApiError
 from app.api.schemas import CallbackList, CallbackOut, DutyBody, DutyOut, TicketOut, VoiceTokenOut
 from app.api.serialize import ticket_out
+from app.config import softphone_missing
 from app.database import db
 from app.publisher import commit_and_publish
 from app.timefmt import local
@@ -68,9 +69,7 @@ def called_back(actor, sid: str):
 def voice_token(actor):
     _phone_user(actor)
     config = current_app.config
-    needed = ("TWILIO_ACCOUNT_SID", "TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_TWIML_APP_SID")
-    missing = [k for k in needed if not config[k]]
-    if missing:
+    if missing := softphone_missing(config):
         raise ApiError(503, "softphone_not_configured",
                        "The browser softphone needs " + ", ".join(missing) + "; desk phones still work")
     from twilio.jwt.access_token import AccessToken

@@ -10,10 +10,12 @@ from app.database import db
 from app.timefmt import local
 from tickets.codes import normalise_code
 from tickets.errors import NotFound
+from tickets.lifecycle import Status
 from tickets.queries import find_by_code
 from tickets.services import ticket_events
 
 bp = Blueprint("api_public", __name__, url_prefix="/api/public")
+STATUSES = frozenset(str(s) for s in Status)
 
 
 def public_ticket(code: str) -> PublicTicketOut:
@@ -22,9 +24,10 @@ def public_ticket(code: str) -> PublicTicketOut:
     ticket = find_by_code(db.session, canonical) if canonical else None
     if ticket is None:
         raise NotFound("No ticket has this tracking code", {"code": code[:40]})
+    # Status changes only: other entries may also have a "to" (a desk alert's phone number).
     steps = [PublicStep(status="new", at=local(ticket.created_at))] + [
         PublicStep(status=e.data["to"], at=local(e.at))
-        for e in ticket_events(db.session, ticket) if "to" in (e.data or {})
+        for e in ticket_events(db.session, ticket) if (e.data or {}).get("to") in STATUSES
     ]
     where = ticket.contact_point.name_vi if ticket.contact_point else (
         ticket.hospital.name if ticket.hospital else None)

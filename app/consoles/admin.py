@@ -1,5 +1,6 @@
-"""The administration console: accounts, the directory, routing rules, SLA policies and canned
-responses, each a searchable table with an edit drawer, and the audit log of every change.
+"""The administration console: accounts, the directory, routing rules, SLA policies, canned
+responses and API keys, each a searchable table with an edit drawer, and the audit log of
+every change.
 
 Everything is read and written through /api/admin/... (administrators only); a change is
 validated by the domain, recorded in the audit log, and used by the next routing decision
@@ -12,6 +13,7 @@ from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
 from app.consoles import render_console, roles_required
+from tickets import api_keys
 from tickets.accounts import Role
 
 bp = Blueprint("admin", __name__)
@@ -24,6 +26,7 @@ SECTIONS = {
     "routing_rules": _l("Routing rules"),
     "sla_policies": _l("SLA policies"),
     "canned_responses": _l("Canned responses"),
+    "api_keys": _l("API keys"),
     "audit": _l("Audit log"),
 }
 
@@ -41,6 +44,8 @@ HINTS = {
                             "running keep their due times."),
     "hint_canned_responses": _l("Ready-made answers departments insert; {code} and {contact_point} are "
                                 "filled in."),
+    "hint_api_keys": _l("A key lets an outside client (the citizens' app, a city portal) use the Open311 API. "
+                        "The key is shown once, when it is issued; revoking it stops it at once."),
     "hint_audit": _l("Every change made here: who, when, and the record before and after."),
 }
 
@@ -93,10 +98,20 @@ FIELDS = {
     "f_order": _l("Order"),
     "f_rule": _l("Rule"),
     "f_ids": _l("Order"),
+    "f_key_prefix": _l("Key begins with"),
+    "f_scopes": _l("Allowed to"),
+    "f_created_by": _l("Issued by"),
+    "f_revoked": _l("Revoked"),
+}
+
+# What each API key scope lets a client do (tickets.api_keys.SCOPES), as the console names it.
+SCOPE_LABELS = {
+    "scope_open311": _l("Create Open311 requests"),
+    "scope_read": _l("Read request details"),
 }
 
 STRINGS = {
-    **SECTIONS, **HINTS, **FIELDS,
+    **SECTIONS, **HINTS, **FIELDS, **SCOPE_LABELS,
     "sections": _l("Sections"),
     "search": _l("Search"),
     "search_placeholder": _l("Search this list"),
@@ -167,6 +182,7 @@ STRINGS = {
     "a_update": _l("changed"),
     "a_deactivate": _l("deactivated"),
     "a_delete": _l("deleted"),
+    "a_revoke": _l("revoked"),
     "e_user": _l("Account"),
     "e_contact_point": _l("Contact point"),
     "e_hospital": _l("Hospital"),
@@ -175,6 +191,18 @@ STRINGS = {
     "e_sla_policy": _l("SLA policy"),
     "e_canned_response": _l("Canned response"),
     "e_api_key": _l("API key"),
+    # API keys
+    "issued": _l("Issued"),
+    "last_used": _l("Last used"),
+    "never_used": _l("Never used"),
+    "revoke": _l("Revoke"),
+    "revoked": _l("Revoked"),
+    "confirm_revoke": _l("Revoke this key? Clients using it are refused at once, and it cannot be turned back on."),
+    "key_revoked": _l("Key revoked"),
+    "key_name_hint": _l("Who the key is for, e.g. zalo-app: 2–80 letters, digits, '.', '_' or '-'. "
+                        "A name is never used again, even after the key is revoked."),
+    "copied": _l("Copied to the clipboard."),
+    "copy_by_hand": _l("The key is selected: press Ctrl+C to copy it."),
     "clock_first_response": _l("First response"),
     "clock_acknowledgement": _l("Acknowledgement"),
     "clock_resolution": _l("Resolution"),
@@ -194,6 +222,9 @@ STRINGS = {
     "msg_fallback_cp": _l("The fallback routing rule sends requests here; point it elsewhere first."),
     "msg_fallback_rule": _l("At least one rule must have no condition (the fallback)."),
     "msg_policy_twin": _l("Another policy already sets this clock for the same tickets."),
+    "msg_key_name": _l("2–80 letters, digits, '.', '_' or '-', starting with a letter or digit."),
+    "msg_key_taken": _l("Another key already has this name (names are never reused)."),
+    "msg_choose_one": _l("Choose at least one."),
 }
 
 
@@ -201,4 +232,5 @@ STRINGS = {
 @roles_required(Role.ADMIN)
 def index():
     return render_console("consoles/admin.html", "admin", strings=STRINGS,
-                          page={"sections": list(SECTIONS)}, sections=SECTIONS)
+                          page={"sections": list(SECTIONS), "api_key_scopes": list(api_keys.SCOPES)},
+                          sections=SECTIONS)

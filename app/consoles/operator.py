@@ -10,13 +10,13 @@ from flask import Blueprint, current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.config import softphone_missing
 from app.consoles import render_console, roles_required
 from app.database import db
 from tickets.accounts import Role, on_duty_count
 
 bp = Blueprint("operator", __name__)
 
-SOFTPHONE_SETTINGS = ("TWILIO_ACCOUNT_SID", "TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_TWIML_APP_SID")
 
 STRINGS = {
     # duty and phone
@@ -142,10 +142,6 @@ STRINGS = {
 }
 
 
-def _softphone_configured() -> bool:
-    return all(current_app.config.get(key) for key in SOFTPHONE_SETTINGS)
-
-
 @bp.get("/console")
 @roles_required(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 def console():
@@ -153,5 +149,5 @@ def console():
         "on_duty": bool(current_user.on_duty),
         "operators_on_duty": on_duty_count(db.session, Role.OPERATOR),
         "demo": bool(current_app.config.get("HOTLINE_DEMO")),
-        "softphone": _softphone_configured(),
+        "softphone": not softphone_missing(current_app.config),
     })

@@ -69,6 +69,7 @@ EVENT_STRINGS = {
     "ev_update": _l("Details changed"),
     "ev_survey_yes": _l("Survey: the caller is satisfied"),
     "ev_survey_no": _l("Survey: the caller is not satisfied"),
+    "ev_anonymised": _l("Personal data erased (retention period over)"),
     "ev_other": _l("Recorded: {action}"),
     "ev_reason": _l("Reason"),
     "ev_answer": _l("Answer"),

@@ -3,10 +3,17 @@ creation answer only, and the audit log records each change without it."""
 
 from __future__ import annotations
 
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from tests.factories import bearer, make_user
+from tests.servers import post_json, serving
+from tickets import api_keys
 
 PATH = "/api/admin/api-keys"
 
@@ -87,6 +94,46 @@ def test_refusals_name_the_field(client, as_admin):
     assert bad_scope.status_code == 400 and "scopes.0" in bad_scope.get_json()["error"]["fields"]
     assert no_scope.status_code == 400 and "scopes" in no_scope.get_json()["error"]["fields"]
     assert unknown.status_code == 404
+
+
+def test_a_name_differing_only_by_case_is_refused(client, engine, as_admin):
+    issue(client, as_admin, name="zalo-app")
+
+    again = issue(client, as_admin, name="Zalo-App")
+
+    assert again.status_code == 422
+    assert again.get_json()["error"]["fields"] == {"name": "already used by another key"}
+    assert count(engine, "api_keys") == 1
+
+
+def test_the_database_itself_refuses_a_name_differing_only_by_case(client, engine, as_admin):
+    issue(client, as_admin, name="zalo-app")
+
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("INSERT INTO api_keys (name, scopes, key_prefix, key_hash, created_at) "
+                          "VALUES ('ZALO-APP', 'read', 'hk_abcde', :hash, CURRENT_TIMESTAMP)"), {"hash": "0" * 64})
+
+
+def test_two_admins_issuing_one_name_at_once_get_one_key_and_one_refusal(app, client, session, engine, monkeypatch):
+    admins = [bearer(client, make_user(session, "admin")) for _ in range(2)]
+    # Both requests get past the early check, as when each looks before the other has written:
+    # only the database can keep the name unique now.
+    monkeypatch.setattr(api_keys, "find_key", lambda _session, _name: None)
+    start = threading.Barrier(2, timeout=30)
+
+    with serving(app) as base:
+        def fire(job: tuple[str, dict[str, str]]) -> tuple[int, bytes]:
+            name, headers = job
+            start.wait()
+            return post_json(base + PATH, {"name": name, "scopes": ["open311"]}, headers)
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = sorted(pool.map(fire, [("Zalo", admins[0]), ("zalo", admins[1])]))
+
+    assert [status for status, _ in results] == [201, 422], results
+    assert json.loads(results[1][1])["error"]["fields"] == {"name": "already used by another key"}
+    assert count(engine, "api_keys") == 1
+    assert count(engine, "audit_log") == 1  # the refused request wrote nothing
 
 
 def test_each_change_is_in_the_audit_log_without_the_key(client, as_admin):

@@ -8,6 +8,7 @@ import re
 import pytest
 from sqlalchemy import text
 
+from tickets import api_keys
 from tickets.api_keys import verify_key
 from tickets.db import utcnow
 
@@ -69,6 +70,18 @@ def test_reusing_a_name_is_an_error_and_the_first_key_keeps_working(cli, engine,
     assert not KEY.findall(again.output)
     assert rows(engine, "SELECT count(*) FROM api_keys") == [(1,)]
     assert verify_key(session, first, "open311", utcnow()) is not None
+
+
+def test_a_name_differing_only_by_case_is_refused_by_the_database_too(cli, engine, monkeypatch):
+    cli("create", "zalo-app", "--scopes", "open311")
+    monkeypatch.setattr(api_keys, "find_key", lambda _session, _name: None)  # as if another process raced us
+
+    again = cli("create", "ZALO-APP", "--scopes", "read")
+
+    assert again.exit_code != 0
+    assert "already used by another key" in again.output
+    assert not KEY.findall(again.output)
+    assert rows(engine, "SELECT name FROM api_keys") == [("zalo-app",)]
 
 
 @pytest.mark.parametrize("scopes", ["admin", "open311,tickets", ""])

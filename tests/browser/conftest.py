@@ -103,10 +103,16 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A page at 1366×768. Anything the Content-Security-Policy refuses on it (a script,
+    style, image or connection the app did not mean to need) fails the test that saw it."""
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-US")
+    refused: list[str] = []
+    context.on("console", lambda message: refused.append(message.text)
+               if "Content Security Policy" in message.text else None)
     pg = context.new_page()
     yield pg
     context.close()
+    assert not refused, "refused by the Content-Security-Policy:\n" + "\n".join(refused)
 
 
 @pytest.fixture

@@ -4,14 +4,12 @@ once): the same CallSid always means the same call and the same ticket."""
 from __future__ import annotations
 
 import threading
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.servers import post_form, serving
 from tests.telephony.conftest import (
     HOTLINE_115,
     call_sid,
@@ -70,25 +68,13 @@ def test_a_115_retry_is_one_ticket(twilio, rows):
 @pytest.fixture
 def served(tw_app) -> Iterator[str]:
     """The app behind a real threaded HTTP server; PUBLIC_BASE_URL is the URL it serves."""
-    server = make_server("127.0.0.1", 0, tw_app, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    tw_app.config["PUBLIC_BASE_URL"] = base
-    thread = threading.Thread(target=server.serve_forever, name="webhooks", daemon=True)
-    thread.start()
-    try:
+    with serving(tw_app) as base:
+        tw_app.config["PUBLIC_BASE_URL"] = base
         yield base
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 def _post(url: str, params: dict[str, str], signature: str) -> tuple[int, bytes]:
-    body = urllib.parse.urlencode(params).encode()
-    headers = {"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"}
-    request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - our own test server
-        return response.status, response.read()
+    return post_form(url, params, {"X-Twilio-Signature": signature})
 
 
 @pytest.mark.postgresql_only

@@ -6,13 +6,12 @@ back after each test."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import select
 
 from tests.factories import NOW, make_user
-from tests.tickets.test_admin_services import audit_rows, refused, restore_config
+from tests.tickets import test_admin_services
+from tests.tickets.test_admin_services import audit_rows, refused
 from tickets import admin
 from tickets.accounts import User
 from tickets.audit import config_version
@@ -25,14 +24,8 @@ LEAD_ONLY = "only department staff and hospital users can be leads"
 NOT_MOBILE = "not a mobile number: an SMS cannot reach it"
 
 
-@pytest.fixture(autouse=True)
-def _config_restored(engine) -> Iterator[None]:
-    yield from restore_config(engine)
-
-
-@pytest.fixture
-def root(session):
-    return make_user(session, "admin", username="root", display_name="Quản trị viên")
+# The administration's fixtures: an administrator, and the configuration restored after.
+root, _config_restored = test_admin_services.root, test_admin_services._config_restored
 
 
 def stored(session, user_id: int) -> tuple[str, bool, str | None]:

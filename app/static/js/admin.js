@@ -9,7 +9,7 @@
   const {h, fill, t, api} = H;
   const $ = (id) => document.getElementById(id);
 
-  const state = {section: null, items: [], ref: null, users: [], editing: null, opener: null,
+  const state = {section: null, items: [], ref: null, users: [], editing: null, opener: null, justRevoked: new Set(),
                  audit: {page: 1, perPage: 50, total: 0, query: {}}};
 
   // ---- small helpers ------------------------------------------------------------------------
@@ -27,6 +27,8 @@
   };
   const yesNo = (v) => h("span", {class: v ? "yes" : "no"}, v ? t("yes") : t("no"));
   const activeBadge = (row) => (row.active === false ? h("span", {class: "badge red"}, t("inactive")) : null);
+  const SCOPES = (H.config.page && H.config.page.api_key_scopes) || [];
+  const scopeLabel = (s) => (t("scope_" + s) === "scope_" + s ? s : t("scope_" + s));
 
   const MESSAGES = {  // the domain's most common words, in the page's language
     "must not be empty": "msg_required", "Field required": "msg_required", "already exists": "msg_exists",
@@ -41,6 +43,9 @@
     "the fallback routing rule sends requests here; point it elsewhere first": "msg_fallback_cp",
     "at least one rule must have no conditions (the fallback)": "msg_fallback_rule",
     "another policy already promises this clock for the same tickets": "msg_policy_twin",
+    "2–80 letters, digits, '.', '_' or '-', starting with a letter or digit": "msg_key_name",
+    "already used by another key": "msg_key_taken",
+    "List should have at least 1 item after validation, not 0": "msg_choose_one",
   };
   const localMessage = (m) => (MESSAGES[m] && t(MESSAGES[m]) !== MESSAGES[m] ? t(MESSAGES[m]) : m);
 
@@ -112,7 +117,7 @@
       columns: [["f_code", (x) => h("span", {class: "mono"}, x.code)], ["f_name", (x) => [x.name, activeBadge(x)]],
                 ["f_district_code", (x) => (x.district_code ? codeName("districts")(x.district_code) : "")],
                 ["f_emergency", (x) => yesNo(x.emergency)], ["f_available", (x) => yesNo(x.available)],
-                ["f_desk_phone", (x) => x.desk_phone || ""]],
+                ["f_desk_phone", (x) => x.desk_phone || ""], ["f_sms_phone", (x) => x.sms_phone || ""]],
       search: (x) => [x.code, x.name, x.kind, x.address, x.desk_phone, x.sms_phone, ...(x.specialties || [])],
       fields: [
         {name: "code", type: "text", createOnly: true, attrs: {maxlength: 40, class: "mono"}},
@@ -215,6 +220,29 @@
       ],
       blank: () => ({category: "", title: "", body: "", position: 0}),
     },
+    api_keys: {
+      // Keys are issued and revoked, never edited: the drawer only issues one, then shows it once.
+      path: "/api/admin/api-keys", entity: "api_key", hasActive: true, readOnly: true,
+      adapt: (k) => ({...k, active: k.revoked_at === null}),
+      item: (k) => `/api/admin/api-keys/${encodeURIComponent(k.name)}`, title: (k) => k.name,
+      columns: [["f_name", (k) => h("span", {class: "mono"}, k.name)],
+                ["f_key_prefix", (k) => h("span", {class: "mono"}, k.key_prefix + "…")],
+                ["f_scopes", (k) => k.scopes.map((x) => h("div", {}, scopeLabel(x)))],
+                ["issued", (k) => [h("span", {class: "nowrap"}, H.dateTime(k.created_at)),
+                                   k.created_by ? h("div", {class: "muted"}, k.created_by) : null]],
+                ["last_used", (k) => (k.last_used_at ? H.dateTime(k.last_used_at) : muted(t("never_used")))],
+                ["status", (k) => (k.active ? h("span", {class: "yes"}, t("active_state"))
+                  : h("span", {class: "badge red"}, `${t("revoked")} ${H.dateTime(k.revoked_at)}`))]],
+      search: (k) => [k.name, k.key_prefix, k.created_by, ...k.scopes, ...k.scopes.map(scopeLabel)],
+      actions: (k) => (k.active ? h("button", {type: "button", class: "btn small danger", "aria-label": `${t("revoke")} ${k.name}`,
+                                              onclick: (ev) => revokeKey(k, ev.currentTarget)}, t("revoke")) : null),
+      fields: [
+        {name: "name", type: "text", hint: "key_name_hint", attrs: {maxlength: 80, autocomplete: "off", spellcheck: "false"}},
+        {name: "scopes", type: "checks", options: () => SCOPES.map((x) => [x, scopeLabel(x)])},
+      ],
+      blank: () => ({name: "", scopes: []}),
+      created: revealKey,
+    },
   };
 
   function wardOptions(district) {
@@ -248,6 +276,7 @@
     $("adm-pager").hidden = !audit;
     $("adm-inactive").parentElement.hidden = !(SECTIONS[section] && SECTIONS[section].hasActive);
     $("adm-q").value = "";
+    state.justRevoked.clear();
     fill($("adm-body"), h("p", {class: "empty"}, t("loading")));
     await load();
   }
@@ -259,7 +288,7 @@
       if (state.section === "audit") return await loadAudit();
       const spec = SECTIONS[state.section];
       const data = await api("GET", spec.path);
-      state.items = data.items;
+      state.items = spec.adapt ? data.items.map(spec.adapt) : data.items;
       const count = document.querySelector(`[data-count="${state.section}"]`);
       if (count) count.textContent = String(state.items.length);
       render();
@@ -273,8 +302,9 @@
   function visibleItems() {
     const spec = SECTIONS[state.section];
     const words = $("adm-q").value.trim().toLowerCase().split(/\s+/).filter(Boolean);
-    const inactive = $("adm-inactive").checked;
-    return state.items.filter((row) => (inactive || !spec.hasActive || row.active !== false) && words.every(
+    // Keys revoked here stay in view until the section is left, so the administrator sees them revoked.
+    const inactive = (row) => $("adm-inactive").checked || state.justRevoked.has(spec.title(row));
+    return state.items.filter((row) => (!spec.hasActive || row.active !== false || inactive(row)) && words.every(
       (w) => spec.search(row).some((v) => v !== null && v !== undefined && String(v).toLowerCase().includes(w))));
   }
 
@@ -291,16 +321,16 @@
     const searching = $("adm-q").value.trim() !== "";
     const head = h("tr", {}, spec.columns.map(([key]) => h("th", {scope: "col"}, t(key))), h("th", {scope: "col", class: "act"}, t("actions")));
     const body = rows.map((row, i) => h("tr", {class: row.active === false ? "off" : null, dataset: {key: spec.title(row)},
-                                               ondblclick: () => openDrawer(row)},
+                                               ondblclick: spec.readOnly ? null : () => openDrawer(row)},
       spec.columns.map(([key, cell]) => h("td", {dataset: {col: key}}, cell(row))),
-      h("td", {class: "act"},
+      h("td", {class: "act"}, spec.actions ? spec.actions(row) : [
         spec.reorder && !searching ? [
           h("button", {type: "button", class: "btn small icon", "aria-label": `${t("move_up")} ${spec.title(row)}`, title: t("move_up"),
                        disabled: !tied(rows[i - 1], row), onclick: () => swap(row, rows[i - 1])}, "↑"),
           h("button", {type: "button", class: "btn small icon", "aria-label": `${t("move_down")} ${spec.title(row)}`, title: t("move_down"),
                        disabled: !tied(rows[i + 1], row), onclick: () => swap(row, rows[i + 1])}, "↓")] : null,
         h("button", {type: "button", class: "btn small", "aria-label": `${t("edit")} ${spec.title(row)}`,
-                     onclick: (ev) => openDrawer(row, ev.currentTarget)}, t("edit")))));
+                     onclick: (ev) => openDrawer(row, ev.currentTarget)}, t("edit"))])));
     fill($("adm-body"), h("table", {class: "adm-table", dataset: {section: state.section}},
                           h("thead", {}, head), h("tbody", {}, body)));
   }
@@ -442,6 +472,7 @@
     if ($("adm-drawer").hidden) return;
     $("adm-drawer").hidden = true;
     $("adm-scrim").hidden = true;
+    forgetKey();
     state.editing = null;
     if (state.opener && document.body.contains(state.opener)) state.opener.focus();
   }
@@ -500,6 +531,7 @@
 
   async function save(event) {
     event.preventDefault();
+    if (!state.creating && !state.editing) return;  // the drawer shows an issued key: nothing to save
     const spec = SECTIONS[state.section];
     clearErrors();
     const values = currentValues(spec, state.creating);
@@ -508,9 +540,10 @@
     const button = $("drawer-save");
     button.disabled = true;
     try {
-      await api(state.creating ? "POST" : "PATCH", state.creating ? spec.path : spec.item(state.editing), body);
+      const answer = await api(state.creating ? "POST" : "PATCH", state.creating ? spec.path : spec.item(state.editing), body);
       H.toast(state.creating ? t("created") : t("saved"), "ok");
-      closeDrawer();
+      if (state.creating && spec.created) spec.created(answer);
+      else closeDrawer();
       await refreshReference();
       await load();
     } catch (e) {
@@ -565,6 +598,66 @@
       $("pw-new").setAttribute("aria-invalid", "true");
       $("pw-new").focus();
     }
+  }
+
+  // ---- API keys ------------------------------------------------------------------------------------
+
+  /* Show a key just issued, once. It is kept only in this box (never in state or storage), and
+   * closing the drawer empties the box: the server cannot show it again either. */
+  function revealKey(issued) {
+    state.creating = false;
+    $("drawer-title").textContent = `${t("api_keys")} · ${issued.name}`;
+    $("drawer-fields").hidden = true;
+    $("drawer-save").hidden = true;
+    $("drawer-cancel").textContent = t("close");
+    $("key-value").textContent = issued.key;
+    $("key-copied").textContent = "";
+    $("key-issued").hidden = false;
+    $("key-copy").focus();
+  }
+
+  function forgetKey() {
+    $("key-value").textContent = "";
+    $("key-copied").textContent = "";
+    $("key-issued").hidden = true;
+    $("drawer-fields").hidden = false;
+    $("drawer-save").hidden = false;
+    $("drawer-cancel").textContent = t("cancel");
+  }
+
+  /* The clipboard is refused on a plain-http page or without permission: then the key is
+   * selected, ready for Ctrl+C. */
+  async function copyKey() {
+    const value = $("key-value"), said = $("key-copied");
+    try {
+      await navigator.clipboard.writeText(value.textContent);
+      said.textContent = t("copied");
+    } catch (e) {
+      value.focus();
+      const range = document.createRange();
+      range.selectNodeContents(value);
+      window.getSelection().removeAllRanges();
+      window.getSelection().addRange(range);
+      said.textContent = t("copy_by_hand");
+    }
+  }
+
+  async function revokeKey(row, button) {
+    if (!window.confirm(t("confirm_revoke"))) return;
+    button.disabled = true;
+    try {
+      await api("DELETE", SECTIONS.api_keys.item(row));
+    } catch (e) {
+      button.disabled = false;
+      H.explain(e, $("adm-error"));
+      return;
+    }
+    H.toast(t("key_revoked"), "ok");
+    state.justRevoked.add(row.name);
+    await load();
+    // The button is gone with the key: keep the keyboard on the row, where it now says revoked.
+    const status = document.querySelector(`tr[data-key="${CSS.escape(row.name)}"] td[data-col="status"]`);
+    if (status) { status.tabIndex = -1; status.focus(); }
   }
 
   async function refreshReference() {
@@ -628,6 +721,7 @@
     if (key === "role" && value) return roleLabel(value);
     if (key === "clock" && value) return t("clock_" + value);
     if (key === "hours" && value) return t("hours_" + value);
+    if (key === "scopes" && Array.isArray(value)) return value.length ? value.map(scopeLabel).join(", ") : "—";
     return show_(value);
   }
 
@@ -641,6 +735,7 @@
       case "contact_point": return r.name_vi || "";
       case "hospital": return r.name || "";
       case "category": return r.name_vi || "";
+      case "api_key": return r.key_prefix ? r.key_prefix + "…" : "";
       default: return r.display_name || "";
     }
   }
@@ -671,6 +766,9 @@
     ]));
   }
 
+  // A key is revoked rather than deactivated: it never comes back.
+  const actionLabel = (e) => t(e.entity === "api_key" && e.action === "deactivate" ? "a_revoke" : "a_" + e.action);
+
   function renderAudit(items) {
     if (!items.length) {
       fill($("adm-body"), h("p", {class: "empty"}, t("empty")));
@@ -684,7 +782,7 @@
         h("td", {}, h("span", {class: "muted"}, t("e_" + e.entity)), " ",
           h("span", {class: "mono"}, e.entity === "routing_rule" && e.key !== "order" ? "#" + e.key : e.key),
           summary(e) ? h("div", {class: "what"}, summary(e)) : null),
-        h("td", {}, h("span", {class: "act-" + e.action}, t("a_" + e.action))),
+        h("td", {}, h("span", {class: "act-" + e.action}, actionLabel(e))),
         h("td", {}, diff(e)))))));
   }
 
@@ -733,6 +831,7 @@
     $("adm-scrim").addEventListener("click", closeDrawer);
     $("drawer-danger").addEventListener("click", dangerAction);
     $("password-form").addEventListener("submit", resetPassword);
+    $("key-copy").addEventListener("click", copyKey);
     document.addEventListener("keydown", (ev) => {
       if ($("adm-drawer").hidden) return;
       if (ev.key === "Escape") { closeDrawer(); return; }

@@ -166,7 +166,8 @@
 
   function countdown(dueIso, warnSeconds) {
     if (!dueIso) return h("span", {class: "countdown muted"}, "—");
-    const el = h("span", {class: "countdown mono", dataset: {due: dueIso, warnSeconds: warnSeconds || 0}});
+    // role "timer": a span may not carry the aria-label that says what the figure means.
+    const el = h("span", {class: "countdown mono", role: "timer", dataset: {due: dueIso, warnSeconds: warnSeconds || 0}});
     setTimeout(tickCountdowns, 0);
     return el;
   }

@@ -515,7 +515,8 @@
     $("ticket-h").textContent = t("ticket");
     const callLive = x.call && !["completed", "busy", "failed", "no-answer", "canceled"].includes(x.call.status);
     fill(meta,
-      h("span", {class: "code-big mono", title: t("tracking_code"), "aria-label": `${t("tracking_code")} ${H.code(x)}`}, H.code(x)),
+      h("span", {class: "code-big mono", title: t("tracking_code")},
+        h("span", {class: "visually-hidden"}, t("tracking_code") + " "), H.code(x)),
       H.statusBadge(x.status),
       x.channel === "phone" ? h("span", {class: callLive ? "flag live" : "flag"}, callLive ? "● " + t("call_live") : "☎ " + t("by_phone")) : null,
       slaBadge(x),

@@ -109,6 +109,7 @@
     update: (d) => ({title: t("ev_update"), changes: d.changes || {}}),
     survey_answer: (d) => ({title: t(d.satisfied ? "ev_survey_yes" : "ev_survey_no"),
                             tag: d.satisfied ? "resolve" : "warn"}),
+    anonymised: () => ({title: t("ev_anonymised")}),
   };
   const callStatus = (status) => (status ? t("call_" + status) : "—");
 
