@@ -81,6 +81,10 @@ def _ticket_families(f: OperationsFigures) -> Iterator[Metric]:
                  ("line",), f.open_unrouted)
     yield _gauge("hotline_satisfaction_answers", "Survey answers held by tickets, by score (1 satisfied, 2 not).",
                  ("line", "score"), f.satisfaction)
+    yield _gauge("hotline_nuisance_calls_today", "Tickets opened today (local day) and cancelled as nuisance calls "
+                 "(prank, silent, abuse), by line; the wallboard's figure.", ("line",), f.nuisance_today)
+    yield _gauge("hotline_nuisance_calls_30d", "Tickets opened in the last 30 local days and cancelled as nuisance "
+                 "calls, by line; the wallboard's figure.", ("line",), f.nuisance_30d)
 
 
 def _sla_families(f: OperationsFigures) -> Iterator[Metric]:
@@ -161,7 +165,7 @@ class HotlineCollector:
             with self._app.extensions["database"].factory() as session:
                 if session.get_bind().dialect.name == "postgresql":
                     session.execute(text(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}"))
-                figures = operations_figures(session, utcnow())
+                figures = operations_figures(session, utcnow(), self._app.config["HOTLINE_TIMEZONE"])
                 session.rollback()  # read only
         except SQLAlchemyError as exc:
             log.warning("metrics: the database did not answer (%s: %s)", type(exc).__name__,

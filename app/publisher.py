@@ -23,7 +23,7 @@ from app.router import DispatchEscalated, route_new_tickets
 from app.timefmt import local
 from tickets import escalation, sla
 from tickets.audit import ConfigChanged
-from tickets.calls import Call, CallEnded, CallIncoming, caller_history, latest_calls
+from tickets.calls import Call, CallEnded, CallIncoming, caller_history, latest_calls, nuisance_count
 from tickets.db import utcnow
 from tickets.events import LateAcknowledgement, TicketChanged, TicketOpened
 from tickets.hospital_alerts import AlertQueued
@@ -119,11 +119,22 @@ def _call_incoming(session: Session, event: CallIncoming) -> None:
     history = session.info.get("caller_history", {}).get(event.call_id)
     if history is None:
         history = caller_history(session, ticket.caller_phone, exclude_ticket_id=ticket.id)
+    nuisance = session.info.get("nuisance_counts", {}).get(event.call_id)
+    if nuisance is None:
+        nuisance = _nuisance_count(session, call, history)
     _emit("call.incoming", {
         "call_sid": call.sid, "line": call.line, "from": ticket.caller_phone or call.from_number,
         "ticket": _ticket_json(ticket),
-        "history": [_ticket_json(t) for t in history],
+        "history": [_ticket_json(t) for t in history],  # each says whether it was a nuisance call
+        "nuisance_count_90d": nuisance,
     }, ["supervisors", "operators" if call.line == "1022" else "dispatch"])
+
+
+def _nuisance_count(session: Session, call: Call, history: list[Ticket]) -> int:
+    # A caller with no earlier ticket (most of them) made no nuisance call: no query.
+    if not history:
+        return 0
+    return nuisance_count(session, call.ticket.caller_phone, call.started_at, exclude_ticket_id=call.ticket_id)
 
 
 def _call_ended(session: Session, event: CallEnded) -> None:
@@ -199,7 +210,8 @@ def publish(session: Session, events: list) -> None:
         for event in events:
             HANDLERS[type(event)](session, event)
     finally:
-        for key in ("known_calls", "caller_history"):  # what _read_ahead found is for this publish only
+        # What _read_ahead found is for this publish only.
+        for key in ("known_calls", "caller_history", "nuisance_counts"):
             session.info.pop(key, None)
 
 
@@ -211,15 +223,18 @@ def _read_ahead(session: Session, events: list) -> list:
     held: list = [session.get(Ticket, e.ticket_id) for e in events if isinstance(e, TicketChanged)]
     known: dict[int, Call | None] = {}
     history: dict[int, list[Ticket]] = {}
+    nuisance: dict[int, int] = {}
     for event in events:
         if isinstance(event, CallIncoming):
             call = session.get(Call, event.call_id)
             # The call just opened its ticket: it is that ticket's latest call.
             known[call.ticket_id] = call
             history[call.id] = caller_history(session, call.ticket.caller_phone, exclude_ticket_id=call.ticket_id)
+            nuisance[call.id] = _nuisance_count(session, call, history[call.id])
             known.update(latest_calls(session, [t.id for t in history[call.id] if t.id not in known]))
             held += [call, *history[call.id]]
     session.info["known_calls"], session.info["caller_history"] = known, history
+    session.info["nuisance_counts"] = nuisance
     return held
 
 

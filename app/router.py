@@ -4,11 +4,10 @@
 they are in the database now, keeps the classifier loaded once per process, and turns its
 decisions into ticket actions.
 
-The snapshot is rebuilt when the configuration version (``tickets.audit``, bumped in the
-same transaction as every change made in /admin) differs from the one it was built at —
-one primary-key read per use, so an admin's change reaches every web process and worker
-at their next decision — and in any case every REFRESH seconds, for changes made outside
-the administration (``init``, a hospital marking itself full in another process).
+The snapshot is a ``VersionedCache`` (``app.config_cache``): rebuilt when the configuration
+version moved, so an admin's change reaches every web process and worker at their next
+decision, and in any case every REFRESH seconds, for changes made outside the
+administration (``init``, a hospital marking itself full in another process).
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +24,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.config_cache import VersionedCache
 from routing import engine
 from routing.corpus import read_keywords
 from routing.directory import Directory
@@ -35,7 +34,6 @@ from routing.geo import load_boundaries
 from routing.hospitals import HospitalIndex, rank
 from routing.rules import parse_rules
 from tickets import services
-from tickets.audit import config_version
 from tickets.directory import Category, ContactPoint, District, Hospital, Ward
 from tickets.events import TicketChanged, TicketOpened
 from tickets.lifecycle import OPEN_STATUSES, Status
@@ -46,7 +44,6 @@ from tickets.routing_store import rule_rows
 log = logging.getLogger(__name__)
 ROUTER = SystemActor("Định tuyến tự động")
 DISPATCHER = SystemActor("Điều phối tự động 115")
-REFRESH = 30.0  # seconds a snapshot of an unchanged configuration version is trusted
 GEOJSON = Path(__file__).resolve().parent.parent / "data" / "directory" / "districts.geojson"
 
 
@@ -54,40 +51,32 @@ GEOJSON = Path(__file__).resolve().parent.parent / "data" / "directory" / "distr
 class _Snapshot:
     directory: Directory
     hospitals: HospitalIndex
-    built: float
-    version: int = 0
     # The classifier with this snapshot's category keywords, per loaded model: (model, overlay).
     classifiers: dict[int, tuple[Any, Any]] = field(default_factory=dict)
 
 
-_lock = threading.Lock()
-_snapshots: dict[str, _Snapshot] = {}
-
-
-def snapshot(session: Session) -> _Snapshot:
-    """The directory as routing sees it: current with the last administrative change, and
-    with anything else to within REFRESH seconds."""
-    key = str(session.get_bind().url)
-    version = config_version(session)  # read before the rows: the rows are at least this new
-    with _lock:
-        cached = _snapshots.get(key)
-        if cached is not None and cached.version == version and time.monotonic() - cached.built < REFRESH:
-            return cached
+def _build_snapshot(session: Session) -> _Snapshot:
     hospitals = list(session.scalars(select(Hospital)))
     directory = Directory.from_rows(
         session.scalars(select(ContactPoint)), session.scalars(select(Category)),
         session.scalars(select(Ward)), session.scalars(select(District)), hospitals,
         rules=parse_rules(rule_rows(session)) or None, boundaries=_boundaries())
-    built = _Snapshot(directory, HospitalIndex(directory.hospitals.values()), time.monotonic(), version)
-    with _lock:
-        _snapshots[key] = built
-    return built
+    return _Snapshot(directory, HospitalIndex(directory.hospitals.values()))
+
+
+_snapshots = VersionedCache(_build_snapshot)
+_lock = threading.Lock()  # guards each snapshot's classifiers
+
+
+def snapshot(session: Session) -> _Snapshot:
+    """The directory as routing sees it: current with the last administrative change, and
+    with anything else to within REFRESH seconds (``app.config_cache``)."""
+    return _snapshots.get(session)
 
 
 def forget_snapshot() -> None:
     """Drop this process's cached directory (other processes follow the configuration version)."""
-    with _lock:
-        _snapshots.clear()
+    _snapshots.clear()
 
 
 _boundary_cache: dict[str, Any] = {}

@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DIRECTORY = ROOT / "data" / "directory"
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # Tables every test may fill; the directory tables are loaded once and left alone.
-TRANSACTIONAL_TABLES = ("sla_rollup_calls", "sla_rollup_clocks", "sla_rollup_tickets", "sla_rollup_days",
+TRANSACTIONAL_TABLES = ("calendar_days", "open311_submissions",
+                        "sla_rollup_calls", "sla_rollup_clocks", "sla_rollup_tickets", "sla_rollup_days",
                         "sla_escalation_rules",
                         "hospital_alerts", "audit_log", "canned_responses", "sla_clocks", "inbound_messages",
                         "outbound_messages", "calls", "ticket_events", "tickets", "api_tokens", "api_keys", "users")

@@ -111,7 +111,7 @@ def test_migrated_schema_matches_the_models(fresh_url: str) -> None:
         for ck in table.constraints
         if isinstance(ck, CheckConstraint)
     }
-    assert len(expected) == 5
+    assert len(expected) == 6
     assert _check_constraints(fresh_url) == expected
 
 

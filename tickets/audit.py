@@ -21,7 +21,7 @@ from tickets.db import Base, JSONType, UTCDateTime
 
 ACTIONS = ("create", "update", "deactivate", "delete")
 ENTITIES = ("user", "contact_point", "hospital", "category", "routing_rule", "sla_policy", "canned_response",
-            "api_key")
+            "api_key", "calendar_day")
 # Never written to the log, at any depth: a leaked audit table must reveal no credential.
 SECRET_KEYS = {"password", "password_hash", "token", "token_hash", "secret", "api_key", "auth_token"}
 SECRET_SUFFIXES = ("_hash", "_token", "_secret", "_password")

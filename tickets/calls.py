@@ -10,18 +10,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, bindparam, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, bindparam, func, select
 from sqlalchemy.orm import Mapped, Session, lazyload, mapped_column, relationship, selectinload
 
 from tickets.db import Base, UTCDateTime
 from tickets.directory import Category
 from tickets.events import TicketChanged
+from tickets.lifecycle import Status
 from tickets.models import Ticket
 from tickets.permissions import SystemActor
 from tickets.phones import equivalent_numbers, try_normalise_phone
-from tickets.services import NewTicket, open_ticket, record_event
+from tickets.services import NUISANCE, NewTicket, open_ticket, record_event
 
 log = logging.getLogger(__name__)
 TWILIO = SystemActor("Twilio")
@@ -86,6 +87,13 @@ _HISTORY = (select(Ticket).where(Ticket.caller_phone.in_(bindparam("phones", exp
             .options(lazyload(Ticket.category), lazyload(Ticket.ward),
                      selectinload(Ticket.contact_point), selectinload(Ticket.hospital))
             .order_by(Ticket.created_at.desc()).limit(bindparam("limit")))
+# status = cancelled is implied by the reason; saying it lets the planner use the status index
+# as well as the phone one.
+_NUISANCE_COUNT = (select(func.count(Ticket.id))
+                   .where(Ticket.caller_phone.in_(bindparam("phones", expanding=True)),
+                          Ticket.status == Status.CANCELLED, Ticket.cancel_reason == NUISANCE,
+                          Ticket.created_at >= bindparam("since", type_=UTCDateTime()),
+                          Ticket.id != bindparam("exclude")))
 # The tickets are the caller's, already loaded: no join back to them.
 _LATEST_CALLS = (select(Call).where(Call.ticket_id.in_(bindparam("ids", expanding=True)))
                  .options(lazyload(Call.ticket)).order_by(Call.id))
@@ -127,6 +135,20 @@ def caller_history(session: Session, phone: str | None, *, exclude_ticket_id: in
         return []
     return list(session.scalars(_HISTORY, {"phones": list(equivalent_numbers(phone)), "limit": limit,
                                            "exclude": exclude_ticket_id or 0}))  # no ticket has id 0
+
+
+NUISANCE_WINDOW = timedelta(days=90)
+
+
+def nuisance_count(session: Session, phone: str | None, now: datetime, *,
+                   exclude_ticket_id: int | None = None) -> int:
+    """How many of the caller's tickets (either line, any numbering) opened in the last 90
+    days were cancelled as nuisance calls. Shown to whoever answers; never used to refuse a
+    call: an emergency line answers everyone, and a prank caller may one day need help."""
+    if not phone:
+        return 0
+    return session.scalar(_NUISANCE_COUNT, {"phones": list(equivalent_numbers(phone)),
+                                            "since": now - NUISANCE_WINDOW, "exclude": exclude_ticket_id or 0})
 
 
 def latest_calls(session: Session, ticket_ids: Iterable[int]) -> dict[int, Call | None]:

@@ -85,6 +85,10 @@ class Ticket(Base):
     # When the retention job erased the caller's personal data (tickets/retention.py); None
     # while the ticket still holds it.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why it was cancelled (``tickets.services.CANCEL_REASONS``); None unless cancelled. The
+    # counts by reason filter on line, status = cancelled and created_at as well, so the
+    # (line, status, created_at) index serves them and this column needs none of its own.
+    cancel_reason: Mapped[str | None] = mapped_column(String(20))
 
     # Optimistic concurrency: every UPDATE says "WHERE version = <what I read>", so of two
     # concurrent writers the second matches no row and is refused instead of overwriting.

@@ -26,6 +26,9 @@ acknowledgement. The others:
   dispatch to the hospital's acknowledgement (24/7, so wall-clock seconds). Runs are never
   rescored, so their count and sum only grow — a Prometheus summary — and the same figures
   are given for the runs stopped in the last 24 hours.
+* Nuisance calls: the wallboard's figure (``tickets.wallboard.nuisance_conditions``), per
+  line, for today and the last 30 local days, counted in the tickets' pass; days leaving the
+  window lower them: gauges.
 * Satisfaction: survey answers held by tickets now, by score (1 satisfied, 2 not). A "not
   satisfied" answer is cleared when the reopened ticket is resolved again (the history keeps
   it), so these can fall: a gauge.
@@ -47,7 +50,16 @@ from tickets.lifecycle import CHANNELS, LINES, Status
 from tickets.messages import DELIVERY_RANK, OutboundMessage
 from tickets.models import Ticket
 from tickets.sla import CLOCKS, SlaClock
-from tickets.wallboard import ACTIVE_WINDOW, OPEN, STATUS_ORDER, breached_run, count_if, open_ticket_filter, warning_run
+from tickets.wallboard import (
+    ACTIVE_WINDOW,
+    OPEN,
+    STATUS_ORDER,
+    breached_run,
+    count_if,
+    nuisance_conditions,
+    open_ticket_filter,
+    warning_run,
+)
 
 CLOCK_STATES = ("ok", "warning", "breached", "paused")
 CALL_OUTCOMES = ("answered", "unanswered")
@@ -111,6 +123,8 @@ class OperationsFigures:
     oldest_unsent_age_seconds: float = 0.0
     hospital_alerts_pending: dict[str, int] = field(default_factory=lambda: _zeros(*ALERT_CHANNELS))
     acknowledgements: Acknowledgements = field(default_factory=Acknowledgements)
+    nuisance_today: dict[str, int] = field(default_factory=lambda: _zeros(*LINES))  # line → count
+    nuisance_30d: dict[str, int] = field(default_factory=lambda: _zeros(*LINES))
 
 
 def _known(value: str | None, known) -> str:
@@ -123,13 +137,18 @@ def _add(counts: dict, key, n: int) -> None:
 
 # ---- tickets -----------------------------------------------------------------------------------
 
-def _tickets(session: Session, figures: OperationsFigures) -> None:
-    """Created, open and satisfaction figures and 115 awaiting acknowledgement: one pass."""
+def _tickets(session: Session, now: datetime, timezone: str, figures: OperationsFigures) -> None:
+    """Created, open and satisfaction figures, 115 awaiting acknowledgement and nuisance calls:
+    one pass."""
     awaiting = and_(Ticket.line == "115", Ticket.status == Status.ASSIGNED, Ticket.hospital_id.is_not(None),
                     Ticket.accepted_at.is_(None))  # the wallboard's "awaiting"
-    stmt = (select(Ticket.line, Ticket.channel, Ticket.status, Ticket.satisfaction, func.count(), count_if(awaiting))
+    nuisance_today, nuisance_30d = nuisance_conditions(now, timezone)
+    stmt = (select(Ticket.line, Ticket.channel, Ticket.status, Ticket.satisfaction, func.count(), count_if(awaiting),
+                   count_if(nuisance_today), count_if(nuisance_30d))
             .group_by(Ticket.line, Ticket.channel, Ticket.status, Ticket.satisfaction))
-    for line, channel, status, score, n, n_awaiting in session.execute(stmt):
+    for line, channel, status, score, n, n_awaiting, n_nuisance_today, n_nuisance_30d in session.execute(stmt):
+        _add(figures.nuisance_today, _known(line, LINES), n_nuisance_today)
+        _add(figures.nuisance_30d, _known(line, LINES), n_nuisance_30d)
         _add(figures.tickets_created, (line, channel), n)
         if status in OPEN:
             _add(figures.tickets_open, (line, status), n)
@@ -249,10 +268,11 @@ def _hospital_alerts(session: Session, figures: OperationsFigures) -> None:
 
 # ---- all of it ----------------------------------------------------------------------------------
 
-def operations_figures(session: Session, now: datetime) -> OperationsFigures:
-    """Every figure of ``GET /metrics`` that comes from the database, at ``now``."""
+def operations_figures(session: Session, now: datetime, timezone: str = "Asia/Ho_Chi_Minh") -> OperationsFigures:
+    """Every figure of ``GET /metrics`` that comes from the database, at ``now`` ("today" is the
+    local day in ``timezone``)."""
     figures = OperationsFigures()
-    _tickets(session, figures)
+    _tickets(session, now, timezone, figures)
     _open_by_unit(session, figures)
     _clocks(session, now, figures)
     _calls(session, now, figures)

@@ -3,6 +3,7 @@
 import tickets.accounts  # noqa: F401
 import tickets.api_keys  # noqa: F401
 import tickets.audit  # noqa: F401
+import tickets.calendar_days  # noqa: F401
 import tickets.calls  # noqa: F401
 import tickets.canned  # noqa: F401
 import tickets.directory  # noqa: F401

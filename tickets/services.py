@@ -248,11 +248,27 @@ def close_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime, 
     return _finish(session, ticket, actor, "close", now)
 
 
+# Why a ticket was cancelled, as a code reports count (``tickets.cancel_reason``) beside the
+# words a person wrote. "nuisance": a prank, silent or abusive call.
+CANCEL_REASONS = ("nuisance", "duplicate", "wrong_number", "other")
+NUISANCE = "nuisance"
+# A nuisance call needs no explanation: one click records it, with these words.
+NUISANCE_TEXT = "Cuộc gọi quấy rối"
+
+
 def cancel_ticket(session: Session, actor: Actor, ticket_id: int, now: datetime, *,
-                  reason: str, expected_version: int | None = None) -> list[TicketChanged]:
-    """Cancel a ticket that should not exist (a prank, a duplicate, a wrong number)."""
+                  reason: str | None = None, reason_code: str = "other",
+                  expected_version: int | None = None) -> list[TicketChanged]:
+    """Cancel a ticket that should not exist, saying why as a code (``CANCEL_REASONS``) and in
+    words (optional for a nuisance call)."""
     ticket = _begin(session, actor, ticket_id, "cancel", expected_version)
-    return _finish(session, ticket, actor, "cancel", now, reason=reason)
+    if reason_code not in CANCEL_REASONS:
+        raise ValidationFailed("Unknown cancel reason", {"reason_code": f"one of {', '.join(CANCEL_REASONS)}"})
+    text = (reason or "").strip() or (NUISANCE_TEXT if reason_code == NUISANCE else "")
+    if not text:
+        raise ValidationFailed("Say why the ticket is cancelled", {"reason": "required unless it is a nuisance call"})
+    ticket.cancel_reason = reason_code
+    return _finish(session, ticket, actor, "cancel", now, reason=text, reason_code=reason_code)
 
 
 def link_duplicate(session: Session, actor: Actor, ticket_id: int, now: datetime, *,
@@ -271,8 +287,9 @@ def link_duplicate(session: Session, actor: Actor, ticket_id: int, now: datetime
     if original.status not in lifecycle.OPEN_STATUSES:
         raise Conflict(f"Ticket {original.code} is {original.status}; only an open ticket gains followers",
                        {"duplicate_of": original.status})
+    ticket.cancel_reason = "duplicate"
     changed = _finish(session, ticket, actor, "cancel", now, reason=f"Trùng phiếu {original.code}",
-                      duplicate_of=original.id)
+                      reason_code="duplicate", duplicate_of=original.id)
     follower = record_event(session, original, actor, "follower_added", now, ticket_id=ticket.id,
                             ticket_code=ticket.code, caller_phone=ticket.caller_phone,
                             caller_name=ticket.caller_name, description=ticket.description or None)

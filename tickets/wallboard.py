@@ -37,6 +37,9 @@ Definitions (the README's "Supervisor wallboard" repeats them):
   acknowledgement (wall clock); median and p90 (PostgreSQL's percentile_cont, linear
   interpolation) and the last 20 acknowledged; "awaiting": 115 tickets dispatched to a
   hospital and not yet acknowledged.
+* Nuisance calls (per line), today and 30 days: tickets opened today, or in the last 30 local
+  days (today included), that were cancelled as nuisance calls (prank, silent, abusive) —
+  counted by when the call came, not when it was cancelled. ``GET /metrics`` reports the same.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ from tickets.errors import Forbidden
 from tickets.lifecycle import LINES, OPEN_STATUSES
 from tickets.models import Ticket
 from tickets.permissions import Actor
+from tickets.services import NUISANCE
 from tickets.sla import SlaClock
 
 ACTIVE_WINDOW = timedelta(hours=2)
@@ -215,6 +219,15 @@ class Ack115:
 
 
 @dataclass
+class NuisanceCalls:
+    """Tickets of one line cancelled as nuisance calls, by when they were opened."""
+
+    line: str
+    today: int = 0
+    days_30: int = 0
+
+
+@dataclass
 class Wallboard:
     generated_at: datetime
     timezone: str
@@ -229,6 +242,7 @@ class Wallboard:
     satisfaction: Satisfaction
     on_time: OnTime
     ack_115: Ack115
+    nuisance_calls: list[NuisanceCalls] = field(default_factory=list)
 
 
 # ---- helpers -----------------------------------------------------------------------------
@@ -493,6 +507,35 @@ def _ack_115(session: Session, lo: datetime, hi: datetime, zone: ZoneInfo) -> Ac
                   cases=cases)
 
 
+# ---- nuisance calls ----------------------------------------------------------------------------
+
+NUISANCE_DAYS = 30
+
+
+def nuisance_conditions(now: datetime, timezone: str = "Asia/Ho_Chi_Minh"):
+    """SQL conditions on tickets: cancelled as a nuisance call and opened today, and the same
+    over the last 30 local days (today included). The wallboard and ``GET /metrics`` count
+    with these, each in its own statement."""
+    zone = ZoneInfo(timezone)
+    month_lo, hi = reports.Period.last_days(now, NUISANCE_DAYS, timezone).bounds()
+    today_lo = day_bounds(now.astimezone(zone).date(), zone)[0]
+    nuisance = and_(Ticket.status == "cancelled", Ticket.cancel_reason == NUISANCE, Ticket.created_at < _at(hi))
+    return and_(nuisance, Ticket.created_at >= _at(today_lo)), and_(nuisance, Ticket.created_at >= _at(month_lo))
+
+
+def nuisance_calls(session: Session, now: datetime, timezone: str = "Asia/Ho_Chi_Minh") -> list[NuisanceCalls]:
+    """Per line, the tickets cancelled as nuisance calls opened today and in the last 30 local days."""
+    today, days_30 = nuisance_conditions(now, timezone)
+    # line IN (both) and status = cancelled (which a cancel reason implies) let the
+    # (line, status, created_at) index find the rows.
+    stmt = (select(Ticket.line, count_if(today), count_if(days_30))
+            .where(Ticket.line.in_(LINES), days_30).group_by(Ticket.line))
+    found = {line: NuisanceCalls(line) for line in LINES}
+    for line, n_today, n_30 in session.execute(stmt):
+        found[line] = NuisanceCalls(line, int(n_today), int(n_30))
+    return [found[line] for line in sorted(found)]
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), 1)
 
@@ -531,4 +574,5 @@ def wallboard(session: Session, actor: Actor, now: datetime, *, timezone: str = 
                        resolution_30d=month.clocks["resolution"].on_time_pct,
                        first_response_30d=month.clocks["first_response"].on_time_pct,
                        acknowledgement_30d=month.clocks["acknowledgement"].on_time_pct),
-        ack_115=_ack_115(session, lo, hi, zone))
+        ack_115=_ack_115(session, lo, hi, zone),
+        nuisance_calls=nuisance_calls(session, now, timezone))

@@ -25,9 +25,10 @@ def blueprints() -> tuple[Blueprint, ...]:
     (say ``app.api.serialize`` from the publisher) does not pull in all the others."""
     from app.api import admin, admin_directory, calls, demo, directory, public, routing, sla, tickets, tokens, wallboard
     from app.api.admin_api_keys import bp as admin_api_keys
+    from app.api.admin_calendar import bp as admin_calendar
 
     return (tickets.bp, directory.bp, tokens.bp, public.bp, calls.bp, sla.bp, routing.bp, demo.bp, wallboard.bp,
-            admin.bp, admin_directory.bp, admin_api_keys, docs)
+            admin.bp, admin_directory.bp, admin_api_keys, admin_calendar, docs)
 
 
 def _csrf_for_cookie_sessions() -> None:

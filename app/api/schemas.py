@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from tickets.lifecycle import CHANNELS, LINES, PRIORITIES, SLA_STATES, Status
+from tickets.services import CANCEL_REASONS
 
 DESCRIPTION_LIMIT = 4000
 
@@ -108,6 +109,17 @@ class ReasonBody(Versioned):
     reason: Text
 
 
+class CancelBody(Versioned):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_LIMIT)] | None = Field(
+        None, description="Why, in words; required unless reason_code is nuisance (then a default text is stored).")
+    # Checked by the service (422 like any unknown code, as for categories), listed here for
+    # the OpenAPI document.
+    reason_code: Code = Field(
+        "other", json_schema_extra={"enum": list(CANCEL_REASONS)},
+        description="Why, as a code reports count: a nuisance call (prank, silent, abuse), "
+                    "a duplicate, a wrong number, or other.")
+
+
 class LinkBody(Versioned):
     duplicate_of: int = Field(description="The open ticket this one repeats; its caller becomes a follower there.")
 
@@ -187,6 +199,9 @@ class TicketOut(BaseModel):
         description="The routing engine's proposal: destination, reasons, confidence, alternatives")
     category_confirmed: bool
     version: int
+    cancel_reason: Literal[CANCEL_REASONS] | None = Field(
+        description="Why it was cancelled, as a code; null unless cancelled.")
+    nuisance: bool = Field(description="Cancelled as a nuisance call (prank, silent, abuse).")
     allowed_actions: list[str] = Field(
         description="What the requesting user may do to this ticket now."
     )

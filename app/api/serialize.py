@@ -13,6 +13,7 @@ from tickets import lifecycle
 from tickets.calls import Call
 from tickets.models import Ticket, TicketEvent
 from tickets.permissions import Actor, can_read, may
+from tickets.services import NUISANCE
 
 
 def allowed_for(ticket: Ticket, actor: Actor | None) -> list[str]:
@@ -57,6 +58,7 @@ def ticket_out(ticket: Ticket, actor: Actor | None = None, *,
         resolution_due=local(ticket.resolution_due), sla_state=ticket.sla_state,
         satisfaction=ticket.satisfaction, routing=ticket.routing,
         category_confirmed=ticket.category_confirmed, version=ticket.version,
+        cancel_reason=ticket.cancel_reason, nuisance=ticket.cancel_reason == NUISANCE,
         allowed_actions=allowed_for(ticket, actor),
     )
 

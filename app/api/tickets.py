@@ -13,6 +13,7 @@ from app.api.endpoint import endpoint
 from app.api.schemas import (
     AskBody,
     AssignBody,
+    CancelBody,
     CommentBody,
     EventOut,
     LinkBody,
@@ -172,7 +173,8 @@ ACTIONS: dict[str, tuple[Callable, type[BaseModel], str]] = {
     "resolve": (services.resolve_ticket, ResolveBody, "Answer the ticket"),
     "reopen": (services.reopen_ticket, ReasonBody, "Reopen a resolved or closed ticket"),
     "close": (services.close_ticket, Versioned, "Close a resolved ticket"),
-    "cancel": (services.cancel_ticket, ReasonBody, "Cancel a new or assigned ticket"),
+    "cancel": (services.cancel_ticket, CancelBody,
+               "Cancel a new or assigned ticket, saying why (reason_code: nuisance, duplicate, wrong_number, other)"),
     "ask_caller": (services.ask_caller, AskBody,
                    "Ask the caller for information (sent by SMS); the SLA clocks pause"),
     "resume": (services.resume_ticket, ReasonBody, "Stop waiting for the caller; the clocks run again"),

@@ -138,6 +138,12 @@ class WallboardAck115(FromAttributes):
     cases: list[WallboardAckCase] = Field(description="The last 20 acknowledged, newest first")
 
 
+class WallboardNuisance(FromAttributes):
+    line: str
+    today: int = Field(description="Tickets of this line cancelled as nuisance calls, opened today")
+    days_30: int = Field(description="The same over the last 30 local days, today included")
+
+
 class WallboardOut(FromAttributes):
     generated_at: datetime
     timezone: str
@@ -152,6 +158,7 @@ class WallboardOut(FromAttributes):
     satisfaction: WallboardSatisfaction
     on_time: WallboardOnTime
     ack_115: WallboardAck115
+    nuisance_calls: list[WallboardNuisance]
 
 
 class WallboardQuery(Query):

@@ -1,5 +1,5 @@
 """The administration console: accounts, the directory, routing rules, SLA policies, canned
-responses and API keys, each a searchable table with an edit drawer, and the audit log of
+responses, API keys and the working calendar, each a searchable table with an edit drawer, and the audit log of
 every change.
 
 Everything is read and written through /api/admin/... (administrators only); a change is
@@ -27,6 +27,7 @@ SECTIONS = {
     "sla_policies": _l("SLA policies"),
     "canned_responses": _l("Canned responses"),
     "api_keys": _l("API keys"),
+    "calendar_days": _l("Working calendar"),
     "audit": _l("Audit log"),
 }
 
@@ -46,6 +47,9 @@ HINTS = {
                                 "filled in."),
     "hint_api_keys": _l("A key lets an outside client (the citizens' app, a city portal) use the Open311 API. "
                         "The key is shown once, when it is issued; revoking it stops it at once."),
+    "hint_calendar_days": _l("The days SLA clocks and the 1022 line skip or work beyond the usual week: public "
+                             "holidays (official, read-only), and the province's days off and make-up working "
+                             "days. A change applies to the next clock started, everywhere."),
     "hint_audit": _l("Every change made here: who, when, and the record before and after."),
 }
 
@@ -102,6 +106,8 @@ FIELDS = {
     "f_scopes": _l("Allowed to"),
     "f_created_by": _l("Issued by"),
     "f_revoked": _l("Revoked"),
+    "f_day": _l("Date"),
+    "f_source": _l("Source"),
 }
 
 # What each API key scope lets a client do (tickets.api_keys.SCOPES), as the console names it.
@@ -206,6 +212,18 @@ STRINGS = {
     "clock_first_response": _l("First response"),
     "clock_acknowledgement": _l("Acknowledgement"),
     "clock_resolution": _l("Resolution"),
+    # the working calendar
+    "e_calendar_day": _l("Calendar day"),
+    "kind_off": _l("Day off"),
+    "kind_working": _l("Make-up working day"),
+    "kind_holiday": _l("Public holiday"),
+    "source_province": _l("Province"),
+    "source_official": _l("Official (public holidays)"),
+    "source_settings": _l("Server settings"),
+    "read_only": _l("Read-only"),
+    "kind_hint": _l("A day off must be a normal working day; a make-up working day must be a weekend day or a "
+                    "public holiday."),
+    "note_placeholder": _l("e.g. Nghỉ bù Quốc khánh"),
     # the domain's most frequent refusals
     "msg_required": _l("This field is required."),
     "msg_exists": _l("This code already exists."),
@@ -225,6 +243,13 @@ STRINGS = {
     "msg_key_name": _l("2–80 letters, digits, '.', '_' or '-', starting with a letter or digit."),
     "msg_key_taken": _l("Another key already has this name (names are never reused)."),
     "msg_choose_one": _l("Choose at least one."),
+    "msg_not_a_date": _l("Not a date."),
+    "msg_date_range": _l("Choose a date between 2000 and 2100."),
+    "msg_day_taken": _l("This day is already in the calendar: edit it instead."),
+    "msg_working_already": _l("This is already a working day: a make-up working day must be a weekend day or "
+                              "a public holiday."),
+    "msg_off_already": _l("This is already a day off (weekend or public holiday): a day off must be a normal "
+                          "working day."),
 }
 
 

@@ -90,6 +90,12 @@ STRINGS = {
     "cancel_case": _l("Cancel the case"),
     "cancel_reason": _l("Why is it cancelled?"),
     "case_cancelled": _l("Case cancelled."),
+    "cancel_nuisance": _l("Nuisance call"),
+    "cancel_wrong_number": _l("Wrong number"),
+    "cancel_duplicate": _l("Duplicate of another case"),
+    "cancel_other": _l("Other reason"),
+    "cancel_details": _l("Details (optional for a nuisance call)"),
+    "nuisance_90d": _l("Nuisance calls in the last 90 days: {n}"),
     "close_case": _l("Close the case"),
     # completing a case
     "new_case": _l("New 115 case"),

@@ -32,6 +32,10 @@ SAMPLES = {
     ("get", "/api/admin/api-keys"): None,
     ("post", "/api/admin/api-keys"): {"name": "zalo-app", "scopes": ["open311"]},
     ("delete", "/api/admin/api-keys/{name}"): None,
+    ("get", "/api/admin/calendar-days"): None,
+    ("post", "/api/admin/calendar-days"): {"day": "2027-02-20", "kind": "working", "note": "Làm bù"},
+    ("patch", "/api/admin/calendar-days/{day}"): {"note": "x"},
+    ("delete", "/api/admin/calendar-days/{day}"): None,
     ("get", "/api/admin/users"): None,
     ("post", "/api/admin/users"): {"username": "moi", "role": "operator", "password": "mat-khau-dai"},
     ("patch", "/api/admin/users/{user_id}"): {"display_name": "Tên mới"},
@@ -61,7 +65,7 @@ SAMPLES = {
     ("patch", "/api/admin/canned-responses/{canned_id}"): {"title": "x"},
 }
 PATH_VALUES = {"user_id": "1", "name": "zalo-app", "code": "SO_TNMT", "rule_id": "1", "policy_id": "1",
-               "canned_id": "1"}
+               "canned_id": "1", "day": "2027-02-20"}
 
 
 @pytest.fixture(autouse=True)

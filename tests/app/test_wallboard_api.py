@@ -85,7 +85,7 @@ def test_the_board_page_is_for_supervisors_and_admins_only(client, session):
 def test_shape_has_every_figure_with_local_times(client, sup):
     body = board(client, sup)
     assert set(body) == {"generated_at", "timezone", "today", "calls", "hourly", "on_duty", "open", "at_risk",
-                         "breached", "contact_points", "satisfaction", "on_time", "ack_115"}
+                         "breached", "contact_points", "satisfaction", "on_time", "ack_115", "nuisance_calls"}
     assert body["generated_at"].endswith("+07:00") and body["timezone"] == "Asia/Ho_Chi_Minh"
     assert [line["line"] for line in body["calls"]["lines"]] == ["1022", "115"]
     assert set(body["calls"]["total"]) >= {"active", "waiting", "longest_wait_seconds", "today", "answered",

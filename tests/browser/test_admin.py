@@ -73,7 +73,7 @@ def test_an_admin_creates_a_staff_account_edits_a_rule_and_finds_both_in_the_aud
     assert "SO_XAYDUNG" in rule_row.eval_on_selector_all("ins", "els => els.map(e => e.textContent)")
     page.select_option("#a-entity", "user")
     page.click('#audit-filters button[type=submit]')
-    page.wait_for_function("document.querySelectorAll('#adm-body tr[data-entity=routing_rule]').length === 0")
+    page.wait_for_function("() => document.querySelectorAll('#adm-body tr[data-entity=routing_rule]').length === 0")
     assert page.locator('#adm-body tr[data-entity="user"]').count() == 1
     page.select_option("#a-entity", "")
     page.click('#audit-filters button[type=submit]')
@@ -149,7 +149,7 @@ def test_an_admin_makes_a_staff_account_a_lead_with_a_mobile_through_the_form(db
     assert page.is_hidden('[data-field="is_lead"]')
     page.click("#drawer-save")
     page.wait_for_selector("#adm-drawer", state="hidden")
-    page.wait_for_function("!document.querySelector('tr[data-key=\"lan\"] .badge.lead')")
+    page.wait_for_function("() => !document.querySelector('tr[data-key=\"lan\"] .badge.lead')")
     assert stored() == ("operator", False, "+84912345678")
 
     open_section(page, base, "hospitals")

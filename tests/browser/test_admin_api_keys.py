@@ -105,7 +105,7 @@ def test_an_admin_issues_a_key_sees_it_once_and_revoking_it_stops_it_at_once(pag
     open_section(page, base, "audit")
     page.select_option("#a-entity", "api_key")
     page.click('#audit-filters button[type=submit]')
-    page.wait_for_function("document.querySelectorAll('#adm-body tr[data-entity=api_key]').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('#adm-body tr[data-entity=api_key]').length === 2")
     revoked, created = page.locator('#adm-body tr[data-entity="api_key"]').all()
     assert "Khóa API" in created.inner_text() and "Tạo yêu cầu Open311" in created.inner_text()
     assert "đã thu hồi" in revoked.inner_text()

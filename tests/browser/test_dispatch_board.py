@@ -167,13 +167,14 @@ def test_the_map_draws_the_districts_without_tiles_and_a_click_places_the_patien
 
     page.wait_for_selector('#map[data-districts="9"]')
     assert page.locator("#map path.district").count() == 9
+    page.wait_for_selector("#map path.hospital-marker")  # drawn once the hospitals have loaded
     assert page.locator("#map path.hospital-marker").count() >= 19
     assert page.locator("#map .leaflet-tile").count() == 0
 
     page.click("#new-case")
     box = page.locator("#map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.wait_for_function("document.querySelector('#case-coords').textContent.includes(',')")
+    page.wait_for_function("() => document.querySelector('#case-coords').textContent.includes(',')")
     page.locator("#case-options .option").first.wait_for()
     assert page.locator("#case-submit").is_enabled()
     assert outside == []  # a closed network: nothing was fetched from anywhere else

@@ -76,8 +76,8 @@ def test_a_dispatch_arrives_with_a_large_button_and_is_acknowledged_then_closed_
     card.wait_for()
     assert "Ngã xe máy, gãy chân" in card.inner_text()
     assert "Chợ Thủ Dầu Một" in card.inner_text()
-    page.wait_for_function("document.querySelector('.case-facts .far').textContent.includes('2.4 km')")
-    page.wait_for_function("document.querySelector('.case-facts').textContent.includes('Phường Phú Cường')")
+    page.wait_for_function("() => document.querySelector('.case-facts .far').textContent.includes('2.4 km')")
+    page.wait_for_function("() => document.querySelector('.case-facts').textContent.includes('Phường Phú Cường')")
     button = card.locator(".ack-button")
     size = button.bounding_box()
     assert size["height"] >= 90 and size["width"] >= 200  # large: pressed in a hurry, from a distance

@@ -9,7 +9,9 @@
   const {h, fill, t, api} = H;
   const $ = (id) => document.getElementById(id);
 
+  const THIS_YEAR = new Date().getFullYear();
   const state = {section: null, items: [], ref: null, users: [], editing: null, opener: null, justRevoked: new Set(),
+                 year: THIS_YEAR,
                  audit: {page: 1, perPage: 50, total: 0, query: {}}};
 
   // ---- small helpers ------------------------------------------------------------------------
@@ -46,6 +48,10 @@
     "2–80 letters, digits, '.', '_' or '-', starting with a letter or digit": "msg_key_name",
     "already used by another key": "msg_key_taken",
     "List should have at least 1 item after validation, not 0": "msg_choose_one",
+    "not a date: expected YYYY-MM-DD": "msg_not_a_date", "a date between 2000 and 2100": "msg_date_range",
+    "this day is already in the calendar: edit it instead": "msg_day_taken",
+    "already a working day: a make-up working day must fall on a weekend or a public holiday": "msg_working_already",
+    "already a day off (weekend or public holiday): a province day off must fall on a working day": "msg_off_already",
   };
   const localMessage = (m) => (MESSAGES[m] && t(MESSAGES[m]) !== MESSAGES[m] ? t(MESSAGES[m]) : m);
 
@@ -243,7 +249,48 @@
       blank: () => ({name: "", scopes: []}),
       created: revealKey,
     },
+    calendar_days: {
+      // One year: the province's days (editable) among the public holidays and the server
+      // settings' days, which are shown read-only so the administrator sees the whole calendar.
+      path: "/api/admin/calendar-days", entity: "calendar_day", deletable: true,
+      list: () => `/api/admin/calendar-days?year=${state.year}`,
+      rows: calendarRows,
+      item: (d) => `/api/admin/calendar-days/${encodeURIComponent(d.day)}`, title: (d) => d.day,
+      columns: [["f_day", (d) => [h("span", {class: "mono"}, d.day), " ", muted(weekday(d.day))]],
+                ["f_kind", (d) => h("span", {class: "badge day-" + d.kind}, t("kind_" + d.kind))],
+                ["f_note", (d) => d.note],
+                ["f_source", (d) => (d.source === "province" ? t("source_province") : muted(t("source_" + d.source)))]],
+      search: (d) => [d.day, weekday(d.day), d.note, t("kind_" + d.kind), t("source_" + d.source)],
+      readOnlyRow: (d) => d.source !== "province",
+      fields: [
+        {name: "day", type: "date", attrs: {min: "2000-01-01", max: "2100-12-31"}},
+        {name: "kind", type: "select", options: () => [["off", t("kind_off")], ["working", t("kind_working")]],
+         hint: "kind_hint"},
+        {name: "note", type: "text", attrs: {maxlength: 200, placeholder: t("note_placeholder")}},
+      ],
+      blank: () => ({day: "", kind: "off", note: ""}),
+      created: (d) => {  // show the year of the day just added (the list reloads after this)
+        const year = d.day.slice(0, 4);
+        if ([...$("adm-year").options].some((o) => o.value === year)) { $("adm-year").value = year; state.year = Number(year); }
+        closeDrawer();
+      },
+    },
   };
+
+  function weekday(iso) {
+    const [y, m, d] = iso.split("-").map(Number);
+    return new Date(Date.UTC(y, m - 1, d)).toLocaleDateString(document.documentElement.lang || "vi",
+                                                               {weekday: "long", timeZone: "UTC"});
+  }
+
+  /* The year's rows in date order; on one date the official holiday comes before the province's row. */
+  function calendarRows(data) {
+    const ORDER = {official: 0, settings: 1, province: 2};
+    return [...data.official.map((o) => ({day: o.day, kind: "holiday", note: o.name, source: "official"})),
+            ...data.settings.map((x) => ({day: x.day, kind: x.kind, note: "", source: "settings"})),
+            ...data.items.map((x) => ({...x, source: "province"}))]
+      .sort((a, b) => a.day.localeCompare(b.day) || ORDER[a.source] - ORDER[b.source]);
+  }
 
   function wardOptions(district) {
     const wards = ((state.ref && state.ref.wards) || []).filter((w) => !district || w.district_code === district);
@@ -275,6 +322,7 @@
     $("audit-filters").hidden = !audit;
     $("adm-pager").hidden = !audit;
     $("adm-inactive").parentElement.hidden = !(SECTIONS[section] && SECTIONS[section].hasActive);
+    $("adm-year").parentElement.hidden = section !== "calendar_days";
     $("adm-q").value = "";
     state.justRevoked.clear();
     fill($("adm-body"), h("p", {class: "empty"}, t("loading")));
@@ -287,10 +335,10 @@
       if (!state.ref) state.ref = await api("GET", "/api/admin/reference");
       if (state.section === "audit") return await loadAudit();
       const spec = SECTIONS[state.section];
-      const data = await api("GET", spec.path);
-      state.items = spec.adapt ? data.items.map(spec.adapt) : data.items;
+      const data = await api("GET", spec.list ? spec.list() : spec.path);
+      state.items = spec.rows ? spec.rows(data) : spec.adapt ? data.items.map(spec.adapt) : data.items;
       const count = document.querySelector(`[data-count="${state.section}"]`);
-      if (count) count.textContent = String(state.items.length);
+      if (count) count.textContent = String(spec.rows ? data.items.length : state.items.length);
       render();
     } catch (e) {
       H.explain(e, $("adm-error"));
@@ -320,10 +368,12 @@
     }
     const searching = $("adm-q").value.trim() !== "";
     const head = h("tr", {}, spec.columns.map(([key]) => h("th", {scope: "col"}, t(key))), h("th", {scope: "col", class: "act"}, t("actions")));
-    const body = rows.map((row, i) => h("tr", {class: row.active === false ? "off" : null, dataset: {key: spec.title(row)},
-                                               ondblclick: spec.readOnly ? null : () => openDrawer(row)},
+    const fixed = (row) => spec.readOnly || (spec.readOnlyRow && spec.readOnlyRow(row));
+    const body = rows.map((row, i) => h("tr", {class: row.active === false ? "off" : fixed(row) ? "fixed" : null,
+                                               dataset: {key: spec.title(row), source: row.source},
+                                               ondblclick: fixed(row) ? null : () => openDrawer(row)},
       spec.columns.map(([key, cell]) => h("td", {dataset: {col: key}}, cell(row))),
-      h("td", {class: "act"}, spec.actions ? spec.actions(row) : [
+      h("td", {class: "act"}, spec.actions ? spec.actions(row) : fixed(row) ? muted(t("read_only")) : [
         spec.reorder && !searching ? [
           h("button", {type: "button", class: "btn small icon", "aria-label": `${t("move_up")} ${spec.title(row)}`, title: t("move_up"),
                        disabled: !tied(rows[i - 1], row), onclick: () => swap(row, rows[i - 1])}, "↑"),
@@ -667,7 +717,7 @@
   // ---- the audit log -------------------------------------------------------------------------------
 
   const ENTITIES = ["user", "contact_point", "hospital", "category", "routing_rule", "sla_policy", "canned_response",
-                    "api_key"];
+                    "api_key", "calendar_day"];
 
   async function prepareAuditFilters() {
     if (!state.users.length) {
@@ -814,6 +864,9 @@
     window.addEventListener("hashchange", () => show(sectionFromHash()));
     $("adm-q").addEventListener("input", render);
     $("adm-inactive").addEventListener("change", render);
+    fill($("adm-year"), [-1, 0, 1, 2, 3].map((k) => h("option", {value: String(THIS_YEAR + k), selected: k === 0},
+                                                      String(THIS_YEAR + k))));
+    $("adm-year").addEventListener("change", () => { state.year = Number($("adm-year").value); load(); });
     $("adm-new").addEventListener("click", (ev) => openDrawer(null, ev.currentTarget));
     $("adm-form").addEventListener("submit", save);
     $("adm-form").addEventListener("change", () => applyVisibility(SECTIONS[state.section], state.creating));

@@ -268,7 +268,48 @@
       h("button", {type: "button", class: "btn small", "aria-label": t("dismiss"), onclick: () => {
         call.done = true;
         renderIncoming();
-      }}, "×"))));
+      }}, "×"),
+      nuisanceBadge(call.nuisance))));  // on a line of its own, under the buttons
+  }
+
+  // Why a case is cancelled, as a code the reports count; a prank first, the most common on
+  // 115, and the only one that needs no words.
+  const CANCEL_CODES = ["nuisance", "wrong_number", "duplicate", "other"];
+
+  function cancelBox(ticket, errorBox) {
+    const why = h("textarea", {id: "cancel-reason", "data-field": "reason", rows: 2, maxlength: 4000});
+    const codeOf = () => (form.querySelector("input[name=cancel-code]:checked") || {}).value;
+    const choice = (code) => h("label", {class: "choice", for: `cancel-${code}`},
+      h("input", {type: "radio", name: "cancel-code", id: `cancel-${code}`, value: code, required: true,
+                  "data-field": "reason_code", onchange: () => { why.required = code !== "nuisance"; }}),
+      " ", t(`cancel_${code}`));
+    const form = h("form", {class: "inline-form", onsubmit: (ev) => {
+      ev.preventDefault();
+      act(ev.submitter, errorBox, form, async () => {
+        const updated = await api("POST", `/api/tickets/${ticket.id}/cancel`,
+                                  {reason_code: codeOf(), reason: why.value.trim() || null, version: S.detail.version});
+        H.toast(t("case_cancelled"), "ok");
+        dropCallsOf(ticket.id);
+        upsert(updated);
+        await loadDetail(ticket.id);
+      });
+    }}, h("fieldset", {class: "cancel-codes"}, h("legend", null, t("cancel_reason")), CANCEL_CODES.map(choice)),
+       h("label", {for: "cancel-reason"}, t("cancel_details")), why,
+       h("button", {type: "submit", class: "btn danger small"}, t("cancel_case")));
+    return h("details", {class: "cancel-box"}, h("summary", null, t("cancel_case")), form);
+  }
+
+  // A cancelled case's call needs no one to take it any more.
+  function dropCallsOf(ticketId) {
+    for (const call of S.calls.values()) if (call.ticketId === ticketId) call.done = true;
+    renderIncoming();
+  }
+
+  // Calm, not alarming: the call is still answered like any other (a prank caller may one
+  // day have a real emergency); the dispatcher just knows.
+  function nuisanceBadge(count) {
+    if (!count) return null;
+    return h("span", {class: "nuisance-badge"}, t("nuisance_90d").replace("{n}", String(count)));
   }
 
   // ---- the detail panel ----------------------------------------------------------------
@@ -463,21 +504,7 @@
          h("button", {type: "submit", class: "btn small"}, t("add_note")));
       parts.push(form);
     }
-    if (allowed.includes("cancel")) {
-      const why = h("textarea", {id: "cancel-reason", "data-field": "reason", rows: 2, maxlength: 4000, required: true});
-      const form = h("form", {class: "inline-form", onsubmit: (ev) => {
-        ev.preventDefault();
-        act(ev.submitter, errorBox, form, async () => {
-          const updated = await api("POST", `/api/tickets/${ticket.id}/cancel`,
-                                    {reason: why.value.trim(), version: S.detail.version});
-          H.toast(t("case_cancelled"), "ok");
-          upsert(updated);
-          await loadDetail(ticket.id);
-        });
-      }}, h("label", {for: "cancel-reason"}, t("cancel_reason")), why,
-         h("button", {type: "submit", class: "btn danger small"}, t("cancel_case")));
-      parts.push(h("details", {class: "cancel-box"}, h("summary", null, t("cancel_case")), form));
-    }
+    if (allowed.includes("cancel")) parts.push(cancelBox(ticket, errorBox));
     if (allowed.includes("close")) {
       parts.push(h("button", {type: "button", class: "btn small", onclick: (ev) => act(ev.currentTarget, errorBox, null,
         async () => {
@@ -831,7 +858,8 @@
     "call.incoming": (payload) => {
       if (payload.line !== "115") return;
       S.calls.set(payload.call_sid, {sid: payload.call_sid, from: payload.from, ticketId: payload.ticket.id,
-                                     history: (payload.history || []).length, ended: false, done: false});
+                                     history: (payload.history || []).length,
+                                     nuisance: payload.nuisance_count_90d || 0, ended: false, done: false});
       upsert(payload.ticket);
       renderIncoming();
       H.alert(t("incoming_call"));

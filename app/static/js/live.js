@@ -18,14 +18,17 @@
     return Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : key;
   }
 
-  /* Build an element: h("td", {class: "x", onclick: fn, dataset: {id: 1}}, "text", child…).
-   * Strings become text nodes; null/undefined/false children are skipped. */
+  /* Build an element: h("td", {class: "x", onclick: fn, dataset: {id: 1}, style: {width: "40%"}},
+   * "text", child…). Strings become text nodes; null/undefined/false children are skipped.
+   * Styles are set through the DOM (el.style), never as a style attribute: the pages'
+   * Content-Security-Policy refuses inline style attributes. */
   function h(tag, attrs, ...children) {
     const el = document.createElement(tag);
     for (const [key, value] of Object.entries(attrs || {})) {
       if (value === null || value === undefined || value === false) continue;
       if (key === "class") el.className = value;
       else if (key === "dataset") Object.assign(el.dataset, value);
+      else if (key === "style") Object.assign(el.style, value);
       else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
       else if (value === true) el.setAttribute(key, "");
       else el.setAttribute(key, String(value));

@@ -442,7 +442,7 @@
 
   const FIELD_INPUT = {caller_phone: "f-phone", caller_name: "f-name", description: "f-description",
                        category: "f-category", address: "f-address", ward_code: "f-ward", contact_point: "f-cp",
-                       priority: "f-priority", reason: "cancel-reason"};
+                       priority: "f-priority", reason: "cancel-reason", reason_code: "cancel-code"};
 
   function fieldError(name, message) {
     const el = document.querySelector(`[data-error-for="${name}"]`);
@@ -556,6 +556,7 @@
     return h("li", {},
       h("span", {class: "mono"}, H.code(x)), " ", H.statusBadge(x.status), " ",
       h("span", {class: "muted"}, H.dateTime(x.created_at)), " · ", categoryName(x.category),
+      x.nuisance ? [" ", h("span", {class: "hist-nuisance"}, t("nuisance_mark"))] : null,
       x.description ? h("div", {class: "hist-desc"}, excerpt(x.description, 140)) : null);
   }
 
@@ -754,11 +755,18 @@
   });
 
   const cancelTicket = () => act(async () => {
+    const reasonCode = $("cancel-code").value;
     const reason = $("cancel-reason").value.trim();
-    if (!reason) { fieldError("reason", t("reason_required")); $("cancel-reason").focus(); return; }
-    const done = await api("POST", `/api/tickets/${state.ticket.id}/cancel`, {reason, version: state.ticket.version});
+    if (!reasonCode) { fieldError("reason_code", t("reason_code_required")); $("cancel-code").focus(); return; }
+    // A nuisance call needs no words (the server stores a default); any other reason does.
+    if (!reason && reasonCode !== "nuisance") {
+      fieldError("reason", t("reason_required")); $("cancel-reason").focus(); return;
+    }
+    const done = await api("POST", `/api/tickets/${state.ticket.id}/cancel`,
+                           {reason_code: reasonCode, reason: reason || null, version: state.ticket.version});
     dropDraft();
     $("cancel-box").open = false;
+    $("cancel-code").value = "";
     $("cancel-reason").value = "";
     applyTicket(done);
     upsertQueue(done);
@@ -926,7 +934,7 @@
           h("div", {class: "confidence"},
             h("span", {class: "meter", role: "meter", "aria-label": t("confidence"), "aria-valuemin": 0,
                        "aria-valuemax": 100, "aria-valuenow": Math.round(d.confidence * 100)},
-              h("span", {class: `meter-bar ${sure ? "sure" : "unsure"}`, style: `width:${Math.round(d.confidence * 100)}%`})),
+              h("span", {class: `meter-bar ${sure ? "sure" : "unsure"}`, style: {width: `${Math.round(d.confidence * 100)}%`}})),
             h("span", {class: "mono"}, pct(d.confidence)),
             h("span", {class: `pill ${sure ? "ok" : "warn"}`}, t(sure ? "fairly_sure" : "needs_confirmation"))),
           chosenIt ? null : h("button", {type: "button", class: "btn small", onclick: () => chooseCp(d.contact_point, false)},
@@ -1060,6 +1068,9 @@
     $("call-caller").textContent = formatPhone(p.from);
     $("call-ticket").textContent = fmt(t("call_ticket"), {code: H.code(p.ticket)});
     renderCallIvr(p.ticket);
+    // Said calmly and never in the way of Take call: the line answers everyone.
+    $("call-nuisance").hidden = !p.nuisance_count_90d;
+    $("call-nuisance").textContent = p.nuisance_count_90d ? fmt(t("nuisance_90d"), {n: p.nuisance_count_90d}) : "";
     const history = p.history || [];
     $("call-history-count").textContent = history.length ? `(${history.length})` : "";
     fill($("call-history"), history.length ? history.slice(0, 6).map(historyItem)

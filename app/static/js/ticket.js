@@ -268,7 +268,7 @@
       parts.push(kv([
         [t("proposed"), h("strong", {}, r.contact_point ? cpName(r.contact_point) : "—")],
         [t("confidence"), h("span", {class: "meter"}, h("span", {class: "track"},
-          h("span", {class: "bar", style: `width:${Math.round((Number(r.confidence) || 0) * 100)}%`})),
+          h("span", {class: "bar", style: {width: `${Math.round((Number(r.confidence) || 0) * 100)}%`}})),
           h("span", {class: "meter-text"}, percent(r.confidence),
             r.needs_confirmation ? h("span", {class: "muted"}, ` · ${t("needs_confirmation")}`) : null))],
         r.category ? [t("category"), categoryName(r.category)] : null,

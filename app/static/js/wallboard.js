@@ -249,6 +249,16 @@
         {text: `${pct(l.answered_15s_pct)} (${num(l.answered_15s)}/${num(l.answered)})`, cls: "num"},
         {text: num(l.abandoned), cls: "num"},
       ]})), "—");
+    renderNuisance(d);
+  }
+
+  /* 115's nuisance calls (cancelled as pranks, silent or abusive calls), today and 30 days. */
+  function renderNuisance(d) {
+    const line = (d.nuisance_calls || []).find((n) => n.line === "115");
+    document.getElementById("nuisance-115").hidden = !line;
+    if (!line) return;
+    put("nuisance_today", num(line.today), line.today);
+    put("nuisance_30d", num(line.days_30), line.days_30);
   }
 
   // ---- charts ------------------------------------------------------------------------------
