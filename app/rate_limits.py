@@ -96,6 +96,9 @@ def init_app(app: Flask) -> None:
         headers_enabled=True,  # Retry-After on a 429, and the remaining count on every answer
         swallow_errors=True, in_memory_fallback_enabled=True,  # Redis down: count in memory
     )
+    # Every other request (a Twilio webhook above all) skips the limiter's bookkeeping at once.
+    limited = frozenset(rule.endpoint for rule in RULES)
+    limiter.request_filter(lambda: request.endpoint not in limited)
     for rule in RULES:
         # Shared by every endpoint of one setting: the sign-in page and the token API draw on
         # one count, as do the tracking page and its API.
