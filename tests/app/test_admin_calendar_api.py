@@ -12,6 +12,7 @@ import time_machine
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests.app import test_admin_api
 from tests.factories import bearer, make_user
 from tests.sla.helpers import at, iso
 from tests.tickets.test_calendar_days import OFFICIAL, empty_calendar_days
@@ -30,19 +31,8 @@ def _calendar_days_emptied(engine) -> Iterator[None]:
     yield from empty_calendar_days(engine)
 
 
-@pytest.fixture
-def root(session):
-    return make_user(session, "admin", username="root")
-
-
-@pytest.fixture
-def as_admin(client, root) -> dict[str, str]:
-    return bearer(client, root)
-
-
-@pytest.fixture
-def operator(client, session) -> dict[str, str]:
-    return bearer(client, make_user(session, "operator"))
+# The administration API's fixtures: an administrator, their bearer headers, an operator's.
+root, as_admin, operator = test_admin_api.root, test_admin_api.as_admin, test_admin_api.operator
 
 
 def writes(engine) -> tuple[int, int]:

@@ -13,8 +13,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from tests.factories import NOW, make_user
+from tests.tickets import test_admin_services
+from tests.tickets.test_admin_services import audit_rows
 from tickets import calendar_days
-from tickets.audit import AuditEntry, bump_config_version, config_version
+from tickets.audit import bump_config_version, config_version
 from tickets.calendar import BusinessCalendar
 from tickets.calendar_days import CalendarDay
 from tickets.db import utcnow
@@ -42,14 +44,7 @@ def _calendar_days_emptied(engine) -> Iterator[None]:
     yield from empty_calendar_days(engine)
 
 
-@pytest.fixture
-def root(session):
-    return make_user(session, "admin", username="root", display_name="Quản trị viên")
-
-
-def audit_rows(session) -> list[AuditEntry]:
-    session.expire_all()
-    return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+root = test_admin_services.root  # an administrator (fixture)
 
 
 def refused(call) -> dict[str, str]:
