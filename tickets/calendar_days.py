@@ -29,6 +29,7 @@ from tickets.audit import record_change
 from tickets.calendar import BusinessCalendar
 from tickets.db import Base
 from tickets.errors import NotFound, ValidationFailed
+from tickets.upsert import insert_for
 
 ENTITY = "calendar_day"
 KINDS = ("off", "working")
@@ -133,9 +134,14 @@ def create_day(session: Session, actor: Any, now: datetime, values: dict[str, An
     ``official`` is the calendar without the province's days (weekly hours, public holidays).
     """
     require_admin(actor)
-    row = CalendarDay(**_check(session, values, official, None))
-    session.add(row)
-    session.flush()
+    checked = _check(session, values, official, None)
+    # The check above saw no row for the day, but another administrator may be adding it at
+    # this moment: the database decides, and the transaction stays usable either way.
+    day = session.scalar(insert_for(session, CalendarDay).values(**checked)
+                         .on_conflict_do_nothing(index_elements=[CalendarDay.day]).returning(CalendarDay.day))
+    if day is None:
+        raise ValidationFailed(f"The calendar day is not valid: day: {TAKEN}", {"day": TAKEN})
+    row = session.get(CalendarDay, day)
     return row, [record_change(session, actor, ENTITY, row.day.isoformat(), "create", None, day_record(row), now)]
 
 

@@ -102,6 +102,25 @@ def test_a_day_cannot_be_both_off_and_worked(session, root):
     assert refused(lambda: create(session, root, SAT, "off")) == {"day": calendar_days.TAKEN}
 
 
+def test_two_administrators_adding_the_same_day_at_once_get_one_row_and_a_field_error(session, root, engine,
+                                                                                       monkeypatch):
+    checked = calendar_days._check
+
+    def the_other_admin_wins_meanwhile(*args):
+        values = checked(*args)  # this admin's check saw no row for the day…
+        with Session(engine) as other:  # …and another admin's save lands before the insert
+            other.add(CalendarDay(day=SAT, kind="working", note="Làm bù (người khác)"))
+            other.commit()
+        return values
+
+    monkeypatch.setattr(calendar_days, "_check", the_other_admin_wins_meanwhile)
+
+    assert refused(lambda: create(session, root, SAT, "working")) == {"day": calendar_days.TAKEN}
+    session.rollback()
+    assert [(d.day, d.note) for d in session.scalars(select(CalendarDay))] == [(SAT, "Làm bù (người khác)")]
+    assert audit_rows(session) == []
+
+
 # ---- changing and removing ---------------------------------------------------------------------
 
 def test_a_day_is_moved_to_another_date_and_its_note_changed(session, root):
