@@ -310,7 +310,7 @@ def retention_run_command(dry_run: bool, months: int | None) -> None:
     """Anonymise the tickets finished for the retention period (what the daily job does, in
     one go), then delete their voicemail recordings at Twilio."""
     from app.tasks.retention import BATCH, delete_recordings, recording_deleter, retention_period
-    from integrations.twilio_recordings import DeleteFailed
+    from integrations.twilio_rest import DeleteFailed
     from tickets import retention
     from tickets.db import utcnow
 

@@ -21,7 +21,6 @@ down, each process counts in memory until it is back (logged), and nothing else 
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from collections.abc import Callable
@@ -33,8 +32,6 @@ from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
-
-log = logging.getLogger(__name__)
 
 
 def _account_name() -> str:
@@ -129,7 +126,7 @@ def _api_refusal(exc: RateLimitExceeded):
     """The JSON API's refusal (pages and Open311 register their own on their blueprints)."""
     from app.api.errors import error_response
 
-    log.warning("rate limit %s reached by %s on %s", exc.description, get_remote_address(), request.path)
+    # Flask-Limiter logs every breach itself (limit, key, endpoint).
     if not request.path.startswith("/api/"):
         return exc
     seconds = retry_after()

@@ -1,10 +1,13 @@
-"""Twilio's REST API, for what the hotline sends out: SMS, and calls to hospital desks."""
+"""Twilio's REST API, for what the hotline asks of it: SMS, calls to hospital desks, and
+deleting recordings (personal-data retention)."""
 
 from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -16,19 +19,45 @@ class SendFailed(Exception):
     """Twilio did not accept the message (or call), so nothing was sent (safe to try again)."""
 
 
+class DeleteFailed(Exception):
+    """Twilio did not delete the recording (it is still there: safe to try again)."""
+
+
 @dataclass
-class SmsSender:
-    """Sends SMS through Twilio; in demo mode (no account) only logs them."""
+class TwilioAccount:
+    """The account a REST call goes out under; without one (demo mode) nothing reaches Twilio."""
 
     account_sid: str | None
     auth_token: str | None
-    from_number: str
-    status_callback: str | None = None
-    http_client: TwilioHttpClient | None = None  # tests pass one that records requests
+    http_client: TwilioHttpClient | None = field(default=None, kw_only=True)  # tests record requests
 
     @property
     def demo(self) -> bool:
         return not (self.account_sid and self.auth_token)
+
+    def client(self) -> Client:
+        return Client(self.account_sid, self.auth_token, http_client=self.http_client)
+
+
+@contextmanager
+def failing_as(failure: type[Exception]) -> Iterator[None]:
+    """Twilio's refusals, and a Twilio that cannot be reached, raised as ``failure``."""
+    from twilio.base.exceptions import TwilioException
+
+    try:
+        yield
+    except TwilioException as exc:
+        raise failure(str(exc)) from exc
+    except OSError as exc:  # connection refused, DNS, timeout
+        raise failure(f"Twilio unreachable: {exc}") from exc
+
+
+@dataclass
+class SmsSender(TwilioAccount):
+    """Sends SMS through Twilio; in demo mode (no account) only logs them."""
+
+    from_number: str
+    status_callback: str | None = None
 
     def send(self, to: str, body: str) -> str:
         """Send one SMS; returns Twilio's MessageSid, or raises SendFailed."""
@@ -36,16 +65,9 @@ class SmsSender:
             sid = "SMdemo" + secrets.token_hex(13)
             log.info("demo SMS to %s (%s): %s", to, sid, body)
             return sid
-        from twilio.base.exceptions import TwilioException
-
-        client = Client(self.account_sid, self.auth_token, http_client=self.http_client)
         options = {"status_callback": self.status_callback} if self.status_callback else {}
-        try:
-            message = client.messages.create(to=to, from_=self.from_number, body=body, **options)
-        except TwilioException as exc:
-            raise SendFailed(str(exc)) from exc
-        except OSError as exc:  # connection refused, DNS, timeout: not sent
-            raise SendFailed(f"Twilio unreachable: {exc}") from exc
+        with failing_as(SendFailed):
+            message = self.client().messages.create(to=to, from_=self.from_number, body=body, **options)
         return message.sid
 
 
@@ -55,19 +77,12 @@ CALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
 
 
 @dataclass
-class CallPlacer:
+class CallPlacer(TwilioAccount):
     """Places outbound calls through Twilio (a hospital's emergency desk); in demo mode (no
     account) only logs them."""
 
-    account_sid: str | None
-    auth_token: str | None
     from_number: str
-    http_client: TwilioHttpClient | None = None  # tests pass one that records requests
     ring_seconds: int = 30
-
-    @property
-    def demo(self) -> bool:
-        return not (self.account_sid and self.auth_token)
 
     def place(self, to: str, url: str, status_callback: str) -> str:
         """Ring ``to``; when answered Twilio fetches ``url`` for TwiML. Returns the CallSid,
@@ -76,15 +91,24 @@ class CallPlacer:
             sid = "CAdemo" + secrets.token_hex(13)
             log.info("demo call to %s (%s): answered, it would read %s", to, sid, url)
             return sid
-        from twilio.base.exceptions import TwilioException
-
-        client = Client(self.account_sid, self.auth_token, http_client=self.http_client)
-        try:
-            call = client.calls.create(to=to, from_=self.from_number, url=url, method="POST",
-                                       status_callback=status_callback, status_callback_method="POST",
-                                       status_callback_event=CALL_EVENTS, timeout=self.ring_seconds)
-        except TwilioException as exc:
-            raise SendFailed(str(exc)) from exc
-        except OSError as exc:  # connection refused, DNS, timeout: not placed
-            raise SendFailed(f"Twilio unreachable: {exc}") from exc
+        with failing_as(SendFailed):
+            call = self.client().calls.create(to=to, from_=self.from_number, url=url, method="POST",
+                                              status_callback=status_callback, status_callback_method="POST",
+                                              status_callback_event=CALL_EVENTS, timeout=self.ring_seconds)
         return call.sid
+
+
+class RecordingDeleter(TwilioAccount):
+    """Deletes call recordings Twilio stores for the account; in demo mode there is nothing
+    at Twilio to delete (the caller checks ``demo``)."""
+
+    def delete(self, recording_sid: str) -> None:
+        """Delete one recording; one Twilio no longer has counts as deleted. Raises DeleteFailed."""
+        from twilio.base.exceptions import TwilioRestException
+
+        with failing_as(DeleteFailed):
+            try:
+                self.client().recordings(recording_sid).delete()
+            except TwilioRestException as exc:
+                if exc.status != 404:  # 404: deleted already (a run that stopped before recording it)
+                    raise

@@ -10,7 +10,7 @@ from flask import current_app
 
 from app.database import db
 from app.jobs import job
-from integrations.twilio_recordings import DeleteFailed, RecordingDeleter
+from integrations.twilio_rest import DeleteFailed, RecordingDeleter
 from tickets import retention
 from tickets.db import utcnow
 

@@ -16,7 +16,7 @@ from twilio.http.response import Response as TwilioResponse
 from app import create_app
 from app.jobs import PERIODIC
 from app.tasks.retention import anonymise_old_tickets
-from integrations.twilio_recordings import RecordingDeleter
+from integrations.twilio_rest import RecordingDeleter
 from tests.factories import SYSTEM, counting_statements, db_counts
 from tickets.calls import Call, attach_recording, open_call, update_call_status
 from tickets.db import utcnow
