@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 import tickets.registry  # noqa: F401 - every table, for the clean-up below
@@ -76,12 +77,22 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 def _empty_transactional_tables(engine: Engine) -> None:
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(TRANSACTIONAL_TABLES)} RESTART IDENTITY CASCADE"))
-        else:
+    if engine.dialect.name != "postgresql":
+        with engine.begin() as conn:
             for table in TRANSACTIONAL_TABLES:
                 conn.execute(Base.metadata.tables[table].delete())
+        return
+    # TRUNCATE locks the tables one by one; a straggler still reading two of them (a socket
+    # connecting as a browser test's server closes) can deadlock with it. PostgreSQL then
+    # aborts one side: if it is us, the straggler has gone by the next try.
+    for attempt in range(3):
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {', '.join(TRANSACTIONAL_TABLES)} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError as error:
+            if attempt == 2 or getattr(error.orig, "sqlstate", None) != "40P01":  # deadlock_detected
+                raise
 
 
 @pytest.fixture

@@ -91,6 +91,8 @@ STRINGS = {
     "cancel_reason": _l("Why is it cancelled?"),
     "case_cancelled": _l("Case cancelled."),
     "cancel_nuisance": _l("Nuisance call"),
+    "cancel_as_nuisance": _l("Nuisance call: cancel"),
+    "confirm_nuisance": _l("Cancel this case as a nuisance call? What was typed is dropped."),
     "cancel_wrong_number": _l("Wrong number"),
     "cancel_duplicate": _l("Duplicate of another case"),
     "cancel_other": _l("Other reason"),

@@ -53,17 +53,25 @@ def db(engine):
 def live_server(app) -> Iterator[str]:
     """The test app served over real HTTP; yields its base URL.
 
-    On teardown it stops the server, then waits for requests still being answered (Socket.IO
-    long-polls aside), so that the tables are emptied afterwards with no request still reading
-    them — emptying under a running request can deadlock.
+    On teardown it stops the server, turns away any request still arriving (a browser's
+    kept-alive HTTP/1.1 connection outlives ``shutdown()`` and may still ask for a ticket),
+    then waits for requests still being answered (Socket.IO long-polls aside), so that the
+    tables are emptied afterwards with no request reading them — emptying under a running
+    request can deadlock.
     """
-    busy, lock, inner = [0], threading.Lock(), app.wsgi_app
+    busy, lock, inner, closing = [0], threading.Lock(), app.wsgi_app, [False]
 
     def counting(environ, start_response):
-        if environ.get("PATH_INFO", "").startswith("/socket.io"):
+        long_poll = environ.get("PATH_INFO", "").startswith("/socket.io")
+        with lock:  # checked and counted at once: teardown sees either the refusal or the count
+            refused = closing[0]
+            if not (refused or long_poll):
+                busy[0] += 1
+        if refused:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain"), ("Connection", "close")])
+            return [b"test server closing"]
+        if long_poll:
             return inner(environ, start_response)
-        with lock:
-            busy[0] += 1
         body = None
         try:
             body = inner(environ, start_response)
@@ -79,6 +87,8 @@ def live_server(app) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
+    with lock:
+        closing[0] = True
     server.shutdown()
     thread.join()
     deadline = time.monotonic() + 20

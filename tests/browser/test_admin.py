@@ -50,7 +50,8 @@ def test_an_admin_creates_a_staff_account_edits_a_rule_and_finds_both_in_the_aud
     page.select_option("#f-contact_point", "SO_TNMT")
     page.fill("#f-password", "mat-khau-dai-1")
     page.click("#drawer-save")
-    row = page.wait_for_selector('tr[data-key="tam.tnmt"]')
+    row = page.locator('tr[data-key="tam.tnmt"]').first
+    row.wait_for()
     assert "SO_TNMT" in row.inner_text()
     assert page.is_hidden("#adm-drawer")
 
@@ -66,11 +67,13 @@ def test_an_admin_creates_a_staff_account_edits_a_rule_and_finds_both_in_the_aud
     screenshot("console-admin")
 
     open_section(page, base, "audit")
-    user_row = page.wait_for_selector('#adm-body tr[data-entity="user"][data-key="tam.tnmt"]')
+    user_row = page.locator('#adm-body tr[data-entity="user"][data-key="tam.tnmt"]').first
+    user_row.wait_for()
     assert "Quản trị Bình Dương" in user_row.inner_text()
-    rule_row = page.wait_for_selector('#adm-body tr[data-entity="routing_rule"]')
-    assert "SO_GTVT" in rule_row.eval_on_selector_all("del", "els => els.map(e => e.textContent)")
-    assert "SO_XAYDUNG" in rule_row.eval_on_selector_all("ins", "els => els.map(e => e.textContent)")
+    rule_row = page.locator('#adm-body tr[data-entity="routing_rule"]').first
+    rule_row.wait_for()
+    assert "SO_GTVT" in rule_row.locator("del").all_text_contents()
+    assert "SO_XAYDUNG" in rule_row.locator("ins").all_text_contents()
     page.select_option("#a-entity", "user")
     page.click('#audit-filters button[type=submit]')
     page.wait_for_function("() => document.querySelectorAll('#adm-body tr[data-entity=routing_rule]').length === 0")
@@ -107,7 +110,8 @@ def test_a_contact_point_name_holding_html_shows_as_text(page, base, session):
 
     open_section(page, base, "contact_points")
     page.fill("#adm-q", "XSS_TEST")
-    cell = page.wait_for_selector('tr[data-key="XSS_TEST"] td[data-col="f_name"]')
+    cell = page.locator('tr[data-key="XSS_TEST"] td[data-col="f_name"]').first
+    cell.wait_for()
 
     assert XSS in cell.inner_text()
     assert page.evaluate("window.__xss") is None
@@ -161,8 +165,9 @@ def test_an_admin_makes_a_staff_account_a_lead_with_a_mobile_through_the_form(db
     assert db.scalar(select(Hospital.sms_phone).where(Hospital.code == "BVDK_TINH")) == "+84987654321"
 
     open_section(page, base, "audit")
-    hospital_row = page.wait_for_selector('#adm-body tr[data-entity="hospital"][data-key="BVDK_TINH"]')
-    assert "+84987654321" in hospital_row.eval_on_selector_all("ins", "els => els.map(e => e.textContent)")
+    hospital_row = page.locator('#adm-body tr[data-entity="hospital"][data-key="BVDK_TINH"]').first
+    hospital_row.wait_for()
+    assert "+84987654321" in hospital_row.locator("ins").all_text_contents()
     user_rows = page.locator('#adm-body tr[data-entity="user"][data-key="lan"]')
     assert user_rows.count() == 2
     assert "+84912345678" in user_rows.nth(1).locator("ins").all_inner_texts()

@@ -72,7 +72,8 @@ def test_an_admin_issues_a_key_sees_it_once_and_revoking_it_stops_it_at_once(pag
     page.click("#key-copy")
     page.wait_for_selector("#key-copied:has-text('Đã chép')")
     assert page.evaluate("navigator.clipboard.readText()") == key
-    row = page.wait_for_selector('tr[data-key="zalo-app"]')  # the table behind has the new key
+    row = page.locator('tr[data-key="zalo-app"]').first  # the table behind has the new key
+    row.wait_for()
     assert row.inner_text().count(key[:8] + "…") == 1 and key[8:] not in row.inner_text()
     screenshot("console-admin-api-key-issued")
 
@@ -142,7 +143,8 @@ def test_a_key_name_holding_html_shows_as_text(page, base, session):
     session.commit()
 
     open_section(page, base, "api_keys")
-    cell = page.wait_for_selector('table.adm-table td[data-col="f_name"]')
+    cell = page.locator('table.adm-table td[data-col="f_name"]').first
+    cell.wait_for()
     assert cell.inner_text() == XSS
     assert page.locator("#adm-body img").count() == 0
 

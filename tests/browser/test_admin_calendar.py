@@ -16,6 +16,7 @@ from tests.browser import test_admin
 from tests.browser.helpers import sign_in
 from tests.browser.test_accessibility import assert_accessible
 from tests.browser.test_admin import open_section
+from tests.factories import bearer, make_user
 from tests.tickets.test_calendar_days import empty_calendar_days
 from tickets.calendar_days import CalendarDay
 
@@ -61,14 +62,19 @@ def add_day(page, day: date, kind: str, note: str) -> None:
 
 
 def province_row(page, day: date):
-    return page.wait_for_selector(f'tr[data-key="{day.isoformat()}"][data-source="province"]')
+    """The day's row as a locator, found afresh at each use: the table is redrawn whenever a
+    configuration event arrives, which would detach an element handle."""
+    row = page.locator(f'tr[data-key="{day.isoformat()}"][data-source="province"]')
+    row.wait_for()
+    return row
 
 
 def test_an_admin_adds_a_working_saturday_and_a_day_off_beside_tet_and_deletes_one(page, base, session, screenshot):
     open_section(page, base, "calendar_days")
     page.select_option("#adm-year", str(YEAR))
-    tet = page.wait_for_selector('tr[data-source="official"]:has-text("Tết Nguyên Đán")')
-    assert tet.query_selector("button") is None  # official rows cannot be edited
+    tet = page.locator('tr[data-source="official"]:has-text("Tết Nguyên Đán")').first
+    tet.wait_for()
+    assert tet.locator("button").count() == 0  # official rows cannot be edited
 
     # A Tuesday is already worked: refused next to the date, nothing written, the drawer stays.
     add_day(page, TUESDAY, "working", "Làm bù")
@@ -83,15 +89,15 @@ def test_an_admin_adds_a_working_saturday_and_a_day_off_beside_tet_and_deletes_o
     add_day(page, MONDAY, "off", NOTE_HTML)
     monday = province_row(page, MONDAY)
     assert NOTE_HTML in monday.inner_text()  # shown as text, never as markup
-    assert monday.query_selector("b") is None
-    assert saturday.query_selector(".badge.day-working") and monday.query_selector(".badge.day-off")
+    assert monday.locator("b").count() == 0
+    assert saturday.locator(".badge.day-working").count() == 1 and monday.locator(".badge.day-off").count() == 1
     session.expire_all()
     assert {(d.day, d.kind) for d in session.scalars(select(CalendarDay))} == {(SATURDAY, "working"), (MONDAY, "off")}
     screenshot("console-admin-calendar")
 
     # Keyboard: the row's Edit button opens the drawer; Delete asks first.
     page.on("dialog", lambda dialog: dialog.accept())
-    monday.query_selector("button").focus()
+    monday.locator("button").first.focus()
     page.keyboard.press("Enter")
     page.wait_for_selector("#adm-drawer:not([hidden])")
     page.click("#drawer-danger")
@@ -114,3 +120,26 @@ def test_the_section_passes_axe(browser, base, screenshot):
     page.wait_for_selector("#adm-drawer:not([hidden])")
     assert_accessible(page, screenshot, "console-admin-calendar-axe")
     context.close()
+
+
+def test_a_day_added_by_another_admin_redraws_the_table_without_losing_the_keyboard_s_place(
+        app, page, base, session):
+    open_section(page, base, "calendar_days")
+    page.select_option("#adm-year", str(YEAR))
+    add_day(page, SATURDAY, "working", "Làm bù")
+    edit = province_row(page, SATURDAY).locator("button").first
+    edit.focus()
+    label = edit.get_attribute("aria-label")
+
+    colleague = make_user(session, "admin", username="hoa")
+    client = app.test_client()
+    created = client.post("/api/admin/calendar-days", headers=bearer(client, colleague),
+                          json={"day": MONDAY.isoformat(), "kind": "off", "note": "Nghỉ bù"})
+    assert created.status_code == 201, created.get_json()
+
+    province_row(page, MONDAY)  # the table was redrawn, live, with the colleague's day …
+    focused = page.evaluate("() => document.activeElement.getAttribute('aria-label')")
+    assert focused == label  # … and the Saturday's Edit button still has the focus
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#adm-drawer:not([hidden])")
+    assert page.input_value("#f-day") == SATURDAY.isoformat()

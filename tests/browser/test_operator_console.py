@@ -281,3 +281,19 @@ def test_user_text_in_the_queue_and_the_pop_up_is_shown_as_text(db, live_server,
     expect(page.locator("#call-history")).to_contain_text("<script>window.__xss=2</script>")
 
     assert page.evaluate("window.__xss") is None and not fired
+
+
+def test_a_queue_redrawn_by_a_new_call_keeps_the_keyboard_on_the_same_ticket(db, live_server, page, twilio):
+    make_user(db, "operator", username="lan")
+    make_ticket(db, description="Đèn đường hỏng")
+    second = make_ticket(db, description="Rác thải ùn ứ")  # not the first in the list
+    db.commit()
+    open_console(page, live_server, "lan", on_duty=False)
+    page.locator(f'.q-item[data-id="{second.id}"]').focus()
+    count = page.locator(".q-item").count()
+
+    ring(twilio, call_sid())  # a new ticket: the queue is redrawn under the operator's keyboard
+    expect(page.locator(".q-item")).to_have_count(count + 1)
+    assert page.evaluate("() => document.activeElement.dataset.id") == str(second.id)
+    page.keyboard.press("Enter")
+    expect(page.locator("#f-description")).to_have_value("Rác thải ùn ứ")

@@ -138,13 +138,7 @@
 
   function renderQueue() {
     const items = visible();
-    // Rows are rebuilt: keep the keyboard where it was.
-    const focused = document.activeElement && document.activeElement.closest("#queue-rows tr");
-    fill(rowsBody, items.map(row));
-    if (focused) {
-      const again = rowsBody.querySelector(`tr[data-id="${focused.dataset.id}"] .code-btn`);
-      if (again) again.focus({preventScroll: true});
-    }
+    fill(rowsBody, items.map(row));  // rows rebuilt: fill() keeps the keyboard where it was
     const empty = el("queue-empty");
     const filtered = filters.q.value.trim() || filters.overdue.checked || filters.status.value !== "open";
     empty.hidden = items.length > 0;

@@ -201,8 +201,6 @@
       h("span", {class: "stat"}, t("stat_waiting"), " ", h("b", null, String(waiting))),
       h("span", {class: "stat"}, t("stat_acknowledged"), " ",
         h("b", null, String(list.length - needs - waiting))));
-    const focused = document.activeElement && document.activeElement.closest(".case-row");
-    const focusId = focused ? Number(focused.dataset.id) : null;
     const now = Date.now();
     fill(el.list, list.length ? list.map((ticket) => {
       const fl = S.flash.get(ticket.id);
@@ -227,10 +225,6 @@
     }) : h("li", {class: "empty"}, t("no_cases")));
     tickSince();
     S.order = list.map((x) => `${x.id}:${urgency(x)}`).join(",");
-    if (focusId) {
-      const again = el.list.querySelector(`.case-row[data-id="${focusId}"]`);
-      if (again) again.focus();
-    }
   }
 
   // Overdue acknowledgements move up without any event: re-sort when the order changes.
@@ -297,6 +291,22 @@
        h("label", {for: "cancel-reason"}, t("cancel_details")), why,
        h("button", {type: "submit", class: "btn danger small"}, t("cancel_case")));
     return h("details", {class: "cancel-box"}, h("summary", null, t("cancel_case")), form);
+  }
+
+  // A prank is most often known while the form is still empty: one deliberate click (and a
+  // confirmation) cancels it as a nuisance call, without closing the form and finding the
+  // cancel box. Anything typed so far is dropped with the case.
+  function cancelAsNuisance(ticket, button, errorBox) {
+    if (!window.confirm(t("confirm_nuisance"))) return;
+    act(button, errorBox, null, async () => {
+      const updated = await api("POST", `/api/tickets/${ticket.id}/cancel`,
+                                {reason_code: "nuisance", version: (S.detail || ticket).version});
+      H.toast(t("case_cancelled"), "ok");
+      closeForm();
+      dropCallsOf(ticket.id);
+      upsert(updated);
+      await loadDetail(ticket.id);
+    });
   }
 
   // A cancelled case's call needs no one to take it any more.
@@ -617,7 +627,13 @@
       h("h3", null, t("nearest_hospitals")),
       options,
       errorBox,
-      h("div", {class: "form-actions" + (save ? " two" : "")}, save, submit));
+      h("div", {class: "form-actions" + (save ? " two" : "")}, save, submit),
+      // Quiet, below the dispatch button: never the first thing the eye or the Tab key meets.
+      ticket && (ticket.allowed_actions || []).includes("cancel")
+        ? h("p", {class: "form-aside"},
+            h("button", {type: "button", class: "btn small", id: "case-nuisance",
+                         onclick: (ev) => cancelAsNuisance(ticket, ev.currentTarget, errorBox)},
+              t("cancel_as_nuisance"))) : null);
     if (save) save.addEventListener("click", () => saveDetails(form, save, errorBox));
     const changed = () => { f.dirty = true; };
     for (const node of [name, description, address]) node.addEventListener("input", changed);

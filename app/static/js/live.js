@@ -40,14 +40,46 @@
     return el;
   }
 
-  /* Replace an element's children. */
+  /* Replace an element's children. Consoles redraw lists whenever a live event arrives; a
+   * keyboard user must not lose their place to a redraw, so the control that had focus — or
+   * its twin in the new content — has it again afterwards (see focusedPlace). */
   function fill(el, ...children) {
+    const place = focusedPlace(el);
     el.replaceChildren();
     for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined || child === false) continue;
       el.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
+    if (place) refocus(el, place);
     return el;
+  }
+
+  /* What identifies the focused control inside el across a redraw: the node itself (when it
+   * is put back), its id, or its tag and label within the same row (data-id / data-key).
+   * A control with none of these is not followed: its twin could not be told apart. */
+  function focusedPlace(el) {
+    const node = document.activeElement;
+    if (!node || node === el || !el.contains(node)) return null;
+    const row = node.closest("[data-id],[data-key]");
+    const place = {node, id: node.id, tag: node.tagName, label: node.getAttribute("aria-label"),
+                   row: row && el.contains(row) ? row.dataset.id || row.dataset.key : null,
+                   text: node.textContent};
+    return place.id || place.label || place.row ? place : null;
+  }
+
+  function refocus(el, place) {
+    let twin = el.contains(place.node) ? place.node : null;
+    if (!twin && place.id) twin = el.querySelector("#" + CSS.escape(place.id));
+    if (!twin) {
+      const rowOf = (n) => {
+        const row = n.closest("[data-id],[data-key]");
+        return row && el.contains(row) ? row.dataset.id || row.dataset.key : null;
+      };
+      const alike = [...el.querySelectorAll(place.tag)].filter(
+        (n) => n.getAttribute("aria-label") === place.label && rowOf(n) === place.row);
+      twin = alike.find((n) => n.textContent === place.text) || alike[0] || null;
+    }
+    if (twin && twin !== document.activeElement) twin.focus({preventScroll: true});
   }
 
   class ApiError extends Error {
