@@ -81,15 +81,6 @@ def routed_ticket(operator: Api) -> dict:
     return ticket
 
 
-@pytest.fixture(autouse=True)
-def _page_left_before_the_tables_are_emptied(app, page):
-    """Leave the page before the app's teardown empties the tables: a refetch still in flight
-    would otherwise hold locks that TRUNCATE waits on (as in test_department_console.py)."""
-    yield
-    page.goto("about:blank")
-    page.wait_for_timeout(300)
-
-
 def test_the_login_page(live_server, page, screenshot):
     page.goto(f"{live_server}/login")
     assert_accessible(page, screenshot, "a11y-login")

@@ -33,14 +33,6 @@ def _calendar_days_emptied(engine) -> Iterator[None]:
     yield from empty_calendar_days(engine)
 
 
-@pytest.fixture(autouse=True)
-def _page_left_first(page) -> Iterator[None]:
-    # Leave the page before the tables are emptied: a refetch in flight would hold locks.
-    yield
-    page.goto("about:blank")
-    page.wait_for_timeout(300)
-
-
 def first_ordinary(weekday: int) -> date:
     """The first day of March of YEAR or later on ``weekday`` that is no public holiday."""
     official = holidays.country_holidays("VN", years=YEAR)

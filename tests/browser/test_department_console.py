@@ -22,15 +22,6 @@ XSS_DESCRIPTION = '<img src=x onerror="window.__xss=1">Khói đen từ xưởng 
 XSS_COMMENT = "<script>window.__xss=2</script>Đoàn kiểm tra sẽ đến trong tuần này"
 
 
-@pytest.fixture(autouse=True)
-def _page_left_before_the_tables_are_emptied(app, page):
-    """Leave the console before the app's teardown empties the tables: a refetch still in
-    flight would otherwise hold locks that TRUNCATE waits on."""
-    yield
-    page.goto("about:blank")
-    page.wait_for_timeout(500)
-
-
 def display(code: str) -> str:
     return f"{code[:4]}-{code[4:]}"
 
