@@ -8,9 +8,8 @@ audited, bumps the configuration version and so reaches the next clock in every 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app
 from flask_babel import get_locale
@@ -21,6 +20,7 @@ from app.api.schemas import Body, Query
 from app.calendars import official_calendar
 from app.database import db
 from app.publisher import commit_and_publish
+from app.timefmt import local
 from tickets import calendar_days
 from tickets.admin import require_admin
 from tickets.db import utcnow
@@ -29,6 +29,7 @@ bp = Blueprint("api_admin_calendar", __name__, url_prefix="/api/admin/calendar-d
 TAG = "admin"
 Kind = Literal[calendar_days.KINDS]
 DAY_HELP = "The date, YYYY-MM-DD"
+NOTE_HELP = 'Why, e.g. "Nghỉ bù Quốc khánh"'
 KIND_HELP = "off: not worked although it normally is; working: worked although a weekend or public holiday"
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=calendar_days.NOTE_LENGTH)]
 
@@ -36,13 +37,13 @@ Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=calend
 class CalendarDayFields(Body):
     day: str | None = Field(None, description=DAY_HELP)
     kind: Kind | None = Field(None, description=KIND_HELP)
-    note: Note | None = Field(None, description='Why, e.g. "Nghỉ bù Quốc khánh"')
+    note: Note | None = Field(None, description=NOTE_HELP)
 
 
 class CalendarDayCreate(CalendarDayFields):
     day: str = Field(description=DAY_HELP)
     kind: Kind = Field(description=KIND_HELP)
-    note: Note = Field(description='Why, e.g. "Nghỉ bù Quốc khánh"')
+    note: Note = Field(description=NOTE_HELP)
 
 
 class CalendarYearQuery(Query):
@@ -74,7 +75,7 @@ class CalendarYearOut(BaseModel):
 
 
 def _this_year() -> int:
-    return datetime.now(ZoneInfo(current_app.config["HOTLINE_TIMEZONE"])).year
+    return local(utcnow()).year
 
 
 def _settings_days(year: int) -> list[SettingsDayOut]:

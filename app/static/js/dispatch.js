@@ -279,14 +279,7 @@
       " ", t(`cancel_${code}`));
     const form = h("form", {class: "inline-form", onsubmit: (ev) => {
       ev.preventDefault();
-      act(ev.submitter, errorBox, form, async () => {
-        const updated = await api("POST", `/api/tickets/${ticket.id}/cancel`,
-                                  {reason_code: codeOf(), reason: why.value.trim() || null, version: S.detail.version});
-        H.toast(t("case_cancelled"), "ok");
-        dropCallsOf(ticket.id);
-        upsert(updated);
-        await loadDetail(ticket.id);
-      });
+      act(ev.submitter, errorBox, form, () => cancelCase(ticket, codeOf(), why.value.trim() || null));
     }}, h("fieldset", {class: "cancel-codes"}, h("legend", null, t("cancel_reason")), CANCEL_CODES.map(choice)),
        h("label", {for: "cancel-reason"}, t("cancel_details")), why,
        h("button", {type: "submit", class: "btn danger small"}, t("cancel_case")));
@@ -298,15 +291,17 @@
   // cancel box. Anything typed so far is dropped with the case.
   function cancelAsNuisance(ticket, button, errorBox) {
     if (!window.confirm(t("confirm_nuisance"))) return;
-    act(button, errorBox, null, async () => {
-      const updated = await api("POST", `/api/tickets/${ticket.id}/cancel`,
-                                {reason_code: "nuisance", version: (S.detail || ticket).version});
-      H.toast(t("case_cancelled"), "ok");
-      closeForm();
-      dropCallsOf(ticket.id);
-      upsert(updated);
-      await loadDetail(ticket.id);
-    });
+    act(button, errorBox, null, () => cancelCase(ticket, "nuisance", null));
+  }
+
+  async function cancelCase(ticket, reasonCode, reason) {
+    const updated = await api("POST", `/api/tickets/${ticket.id}/cancel`,
+                              {reason_code: reasonCode, reason, version: (S.detail || ticket).version});
+    H.toast(t("case_cancelled"), "ok");
+    closeForm();
+    dropCallsOf(ticket.id);
+    upsert(updated);
+    await loadDetail(ticket.id);
   }
 
   // A cancelled case's call needs no one to take it any more.
